@@ -1,0 +1,160 @@
+#include "momentum/acid_state.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "runtime/error.h"
+
+namespace murmur::momentum {
+
+template <typename Scalar>
+BasicAcidState<Scalar>::BasicAcidState(Scalar* x, std::size_t n, AcidParams params,
+                                       double startTime)
+    : x_(x), n_(n), params_(params), time_(startTime) {
+  MURMUR_REQUIRE(x != nullptr || n == 0, "A²CiD² state needs parameters");
+  MURMUR_REQUIRE(params.eta >= 0 && std::isfinite(params.eta), "η must be ≥ 0, got ", params.eta);
+  MURMUR_REQUIRE(std::isfinite(params.alphaTilde), "α̃ must be finite");
+  if (!params_.isBaseline()) {
+    gap_.assign(n, Scalar{0});
+  }
+}
+
+template <typename Scalar>
+void BasicAcidState<Scalar>::mixTo(double t) {
+  if (!(t > time_)) {
+    return;
+  }
+  const double elapsed = t - time_;
+  time_ = t;
+  if (gap_.empty()) {
+    return;
+  }
+  const auto p = static_cast<Scalar>(mixingFraction(params_.eta, elapsed));
+  const auto decay = static_cast<Scalar>(std::exp(-2.0 * params_.eta * elapsed));
+  Scalar* __restrict x = x_;
+  Scalar* __restrict d = gap_.data();
+  for (std::size_t i = 0; i < n_; ++i) {
+    x[i] += p * d[i];
+    d[i] *= decay;
+  }
+}
+
+template <typename Scalar>
+void BasicAcidState<Scalar>::snapshotAt(double t, Scalar* out) const {
+  const double elapsed = std::max(0.0, t - time_);
+  if (gap_.empty() || elapsed == 0.0) {
+    std::memcpy(out, x_, n_ * sizeof(Scalar));
+    return;
+  }
+  const auto p = static_cast<Scalar>(mixingFraction(params_.eta, elapsed));
+  const Scalar* __restrict x = x_;
+  const Scalar* __restrict d = gap_.data();
+  Scalar* __restrict o = out;
+  for (std::size_t i = 0; i < n_; ++i) {
+    o[i] = x[i] + p * d[i];
+  }
+}
+
+template <typename Scalar>
+void BasicAcidState<Scalar>::applyExchange(const Scalar* peerSnapshot, const Scalar* selfSnapshot) {
+  Scalar* __restrict x = x_;
+  const Scalar* __restrict peer = peerSnapshot;
+  const Scalar* __restrict self = selfSnapshot;
+  const Scalar half{0.5};
+  if (gap_.empty()) {
+    for (std::size_t i = 0; i < n_; ++i) {
+      x[i] += half * (peer[i] - self[i]);
+    }
+    return;
+  }
+  const auto gapWeight = static_cast<Scalar>(params_.alphaTilde - 0.5);
+  Scalar* __restrict d = gap_.data();
+  for (std::size_t i = 0; i < n_; ++i) {
+    const Scalar delta = peer[i] - self[i];
+    x[i] += half * delta;
+    d[i] += gapWeight * delta;
+  }
+}
+
+template <typename Scalar>
+void BasicAcidState<Scalar>::applyDelta(const Scalar* delta) {
+  Scalar* __restrict x = x_;
+  const Scalar* __restrict dx = delta;
+  const Scalar half{0.5};
+  if (gap_.empty()) {
+    for (std::size_t i = 0; i < n_; ++i) {
+      x[i] += half * dx[i];
+    }
+    return;
+  }
+  const auto gapWeight = static_cast<Scalar>(params_.alphaTilde - 0.5);
+  Scalar* __restrict d = gap_.data();
+  for (std::size_t i = 0; i < n_; ++i) {
+    x[i] += half * dx[i];
+    d[i] += gapWeight * dx[i];
+  }
+}
+
+template <typename Scalar>
+void BasicAcidState<Scalar>::predictAt(const std::vector<PendingExchange>& pending, double t,
+                                       Scalar* out, Scalar* gapScratch) const {
+  if (pending.empty()) {
+    snapshotAt(t, out);
+    return;
+  }
+  // Replays on a copy with the same element-wise steps as mixTo/applyExchange.
+  std::memcpy(out, x_, n_ * sizeof(Scalar));
+  Scalar* __restrict x = out;
+  Scalar* __restrict d = gapScratch;
+  const bool momentum = !gap_.empty();
+  if (momentum) {
+    std::memcpy(d, gap_.data(), n_ * sizeof(Scalar));
+  }
+  double now = time_;
+  auto mix = [&](double until) {
+    if (!(until > now)) {
+      return;
+    }
+    if (momentum) {
+      const double elapsed = until - now;
+      const auto p = static_cast<Scalar>(mixingFraction(params_.eta, elapsed));
+      const auto decay = static_cast<Scalar>(std::exp(-2.0 * params_.eta * elapsed));
+      for (std::size_t i = 0; i < n_; ++i) {
+        x[i] += p * d[i];
+        d[i] *= decay;
+      }
+    }
+    now = until;
+  };
+  const Scalar half{0.5};
+  const auto gapWeight = static_cast<Scalar>(params_.alphaTilde - 0.5);
+  for (const PendingExchange& event : pending) {
+    mix(event.time);
+    const Scalar* __restrict peer = event.peer;
+    const Scalar* __restrict self = event.self;
+    if (momentum) {
+      for (std::size_t i = 0; i < n_; ++i) {
+        const Scalar delta = peer[i] - self[i];
+        x[i] += half * delta;
+        d[i] += gapWeight * delta;
+      }
+    } else {
+      for (std::size_t i = 0; i < n_; ++i) {
+        x[i] += half * (peer[i] - self[i]);
+      }
+    }
+  }
+  mix(t);
+}
+
+template <typename Scalar>
+void BasicAcidState<Scalar>::assign(const Scalar* values) {
+  std::memcpy(x_, values, n_ * sizeof(Scalar));
+  std::fill(gap_.begin(), gap_.end(), Scalar{0});
+}
+
+template class BasicAcidState<float>;
+template class BasicAcidState<double>;
+
+}  // namespace murmur::momentum

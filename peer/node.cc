@@ -1,0 +1,318 @@
+#include "peer/node.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
+
+#include <chrono>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "gossip/topology.h"
+#include "momentum/acid_constants.h"
+#include "peer/exchange_budget.h"
+#include "peer/peer.h"
+#include "peer/shared_model_state.h"
+#include "peer/transport/zmq_transport.h"
+#include "runtime/error.h"
+#include "runtime/flat_parameters.h"
+#include "runtime/log.h"
+#include "runtime/metrics.h"
+#include "runtime/rng.h"
+
+namespace murmur::peer {
+namespace {
+
+double unixSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::uint64_t counter(const runtime::MetricsRegistry& metrics, const std::string& name) {
+  return static_cast<std::uint64_t>(metrics.read(name));
+}
+
+std::uint64_t sumCounters(const runtime::MetricsRegistry& metrics, const std::string& base,
+                          std::initializer_list<const char*> labels) {
+  std::uint64_t total = 0;
+  for (const char* label : labels) {
+    total += counter(metrics, base + "{" + label + "}");
+  }
+  return total;
+}
+
+std::uint64_t droppedMessages(const runtime::MetricsRegistry& metrics) {
+  return sumCounters(metrics, "messages_dropped_total",
+                     {"reason=\"unknown_sender\"", "reason=\"malformed\"", "reason=\"version\"",
+                      "reason=\"spoofed\"", "reason=\"misdirected\"", "reason=\"run_mismatch\"",
+                      "reason=\"bad_payload\"", "reason=\"unexpected_final\""});
+}
+
+}  // namespace
+
+std::string summaryToJson(const PeerSummary& s) {
+  nlohmann::json timeline = nlohmann::json::array();
+  for (const auto& [t, acc] : s.accuracyTimeline) {
+    timeline.push_back({t, acc});
+  }
+  nlohmann::json out = {
+      {"name", s.name},
+      {"index", s.index},
+      {"steps", s.steps},
+      {"epochs", s.epochs},
+      {"wall_seconds", s.wallSeconds},
+      {"final_loss", s.finalLoss},
+      {"test_accuracy_local", s.testAccuracyLocal},
+      {"test_accuracy_avg_model", s.testAccuracyAverage},
+      {"averaged", s.averaged},
+      {"final_members", s.finalMembers},
+      {"final_problem", s.finalProblem},
+      {"consensus_distance_final", s.consensusDistanceFinal},
+      {"exchanges_applied", s.exchangesApplied},
+      {"exchanges_initiated", s.exchangesInitiated},
+      {"exchanges_busy", s.exchangesBusy},
+      {"exchanges_timed_out", s.exchangesTimedOut},
+      {"bytes_sent", s.bytesSent},
+      {"bytes_received", s.bytesReceived},
+      {"messages_dropped", s.messagesDropped},
+      {"realised_rate", s.realisedRate},
+      {"compute_wait_seconds", s.computeWaitSeconds},
+      {"eta", s.eta},
+      {"alpha_tilde", s.alphaTilde},
+      {"accuracy_timeline", timeline},
+  };
+  return out.dump(2);
+}
+
+Node::Node(NodeOptions options) : options_(std::move(options)) {}
+
+Node::~Node() = default;
+
+PeerSummary Node::run() {
+  const NodeOptions& o = options_;
+  runtime::SteadyClock clock;
+  const runtime::TimePoint start = clock.now();
+  const double origin = o.startUnixSeconds > 0 ? o.startUnixSeconds : unixSeconds();
+  auto sinceOrigin = [&] { return unixSeconds() - origin; };
+  at::set_num_threads(o.threads);
+
+  MURMUR_REQUIRE(o.steps >= 0, "--steps must be ≥ 0, got ", o.steps);
+  MURMUR_REQUIRE(o.rate > 0 || !o.gossip, "--rate must be > 0, got ", o.rate);
+  const std::uint32_t self = findSelf(o.peers, o.name, o.bind);
+  const auto n = static_cast<std::uint32_t>(o.peers.size());
+  const std::string& name = o.peers[self].name;
+  runtime::setLogName(name);
+
+  // Topology and A²CiD² constants, from the lists gossip will actually sample.
+  std::vector<std::string> names;
+  for (const PeerEntry& p : o.peers) {
+    names.push_back(p.name);
+  }
+  gossip::NeighbourLists topology = gossip::makeTopology(o.topology, names);
+  momentum::AcidConstants constants = momentum::computeAcidConstants(topology, o.rate);
+  momentum::AcidParams acid =
+      o.momentum ? momentum::AcidParams::from(constants) : momentum::AcidParams::baseline();
+  if (o.momentum && constants.equalsBaseline) {
+    MURMUR_LOG(kWarn, "momentum",
+               "on the {} topology A²CiD² equals the baseline (α̃ = ½): running plain gossip",
+               o.topology);
+  }
+
+  // Model (same seed on every peer: same initial weights), flattened for single-pass exchanges.
+  std::unique_ptr<Model> model = Model::create(o.model, o.seed);
+  runtime::FlatParameters flat(model->parameterNames(), model->parameters());
+  std::uint64_t runHash = runtime::stableHash(
+      fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={}", flat.signature(),
+                  n, o.topology, o.rate, o.momentum, o.seed));
+
+  // Data.
+  Dataset train;
+  Dataset test;
+  if (o.syntheticData) {
+    train = syntheticDataset(o.syntheticSize, o.seed);
+    test = syntheticDataset(std::max<std::int64_t>(o.syntheticSize / 4, 256), o.seed + 1);
+  } else {
+    train = loadIdx(o.dataDir, "train");
+    test = loadIdx(o.dataDir, "t10k");
+  }
+  Dataset myShard = shard(train, self, n, shardModeFromName(o.shard), o.seed, o.dirichletAlpha);
+  TrainerOptions trainerOptions = o.trainer;
+  trainerOptions.seed = runtime::Rng(o.seed).fork("data-order:" + name).next();
+  Trainer trainer(*model, myShard, trainerOptions);
+
+  MURMUR_LOG(kInfo, "peer",
+             "{} of {} peers, model {} ({} parameters), shard {} samples, topology {} (η={:.4f}, "
+             "α̃={:.4f}{}), rate {}",
+             self, n, o.model, flat.numel(), myShard.size(), o.topology, acid.eta, acid.alphaTilde,
+             o.momentum ? "" : ", baseline", o.rate);
+
+  // Comm.
+  runtime::MetricsRegistry metrics;
+  SharedModelState state(flat.data(), static_cast<std::size_t>(flat.numel()), acid, start);
+  transport::TransportOptions transportOptions;
+  transportOptions.bindAddress = o.bind.empty() ? o.peers[self].address : o.bind;
+  transportOptions.routingId = name;
+  // A message is at most one model plus its envelope: anything larger is refused by libzmq.
+  transportOptions.maxMessageBytes = static_cast<std::size_t>(flat.numel()) * sizeof(float) + 65536;
+  transport::ZmqTransport transport(transportOptions);
+  for (std::uint32_t j = 0; j < n; ++j) {
+    if (j != self) {
+      transport.connect(j, o.peers[j].address);
+    }
+  }
+  ExchangeBudget budget(gossip::CreditOptions{o.rate, 0},
+                        runtime::Rng(o.seed).fork("credits:" + name).next());
+  PeerOptions peerOptions;
+  peerOptions.self = runtime::PeerId{self};
+  peerOptions.peers = o.peers;
+  peerOptions.topology = topology;
+  peerOptions.runHash = runHash;
+  peerOptions.incarnation = static_cast<std::uint64_t>(origin * 1000);
+  peerOptions.seed = runtime::Rng(o.seed).fork("peer:" + name).next();
+  peerOptions.exchange = o.exchange;
+  peerOptions.liveness = o.liveness;
+  peerOptions.finalTimeout = runtime::fromSeconds(o.finalTimeoutSeconds);
+  peerOptions.gossipEnabled = o.gossip;
+  Peer peer(peerOptions, transport, state, budget, metrics, clock);
+
+  // Written once by comm before the flag is raised (release), read by compute after (acquire).
+  std::exception_ptr commFailure;
+  std::atomic<bool> commFailed{false};
+  std::thread comm([&] {
+    try {
+      peer.run();
+    } catch (...) {
+      commFailure = std::current_exception();
+      commFailed.store(true, std::memory_order_release);
+      MURMUR_LOG(kError, "peer", "comm thread failed; stopping");
+    }
+  });
+  struct JoinOnExit {
+    Peer& peer;
+    std::thread& thread;
+    ~JoinOnExit() {
+      peer.requestStop();
+      if (thread.joinable()) {
+        thread.join();
+      }
+    }
+  } joinOnExit{peer, comm};
+
+  // Compute loop.
+  PeerSummary summary;
+  summary.name = name;
+  summary.index = self;
+  summary.eta = acid.eta;
+  summary.alphaTilde = acid.alphaTilde;
+  runtime::Counter& stepCounter = metrics.counter("steps_total", "local gradient steps");
+  runtime::Gauge& lossGauge = metrics.gauge("loss", "training loss (EMA)");
+  double lossEma = 0;
+  double lastAccuracy = -1;
+  double computeWait = 0;
+  double nextEval = o.evalIntervalSeconds > 0 ? 0.0 : INFINITY;
+  double nextProgress = 0;
+  auto recordTimeline = [&] {
+    Evaluation e = evaluate(*model, test, o.evalSamples);
+    lastAccuracy = e.accuracy;
+    summary.accuracyTimeline.emplace_back(sinceOrigin(), e.accuracy);
+    state.skipNextInterval();
+  };
+  auto progress = [&](const char* phase) {
+    if (!o.onProgress) {
+      return;
+    }
+    nlohmann::json line = {
+        {"event", "progress"},
+        {"phase", phase},
+        {"peer", name},
+        {"t", sinceOrigin()},
+        {"step", trainer.steps()},
+        {"steps", o.steps},
+        {"loss", lossEma},
+        {"test_accuracy", lastAccuracy},
+        {"exchanges", counter(metrics, "exchanges_total{result=\"applied\"}")},
+        {"bytes_sent", sumCounters(metrics, "bytes_sent_total",
+                                   {"kind=\"model\"", "kind=\"control\"", "kind=\"final\""})},
+    };
+    o.onProgress(line.dump());
+  };
+  for (std::int64_t step = 0; step < o.steps && !stop_.load(); ++step) {
+    if (commFailed.load(std::memory_order_acquire)) {
+      break;
+    }
+    double loss = trainer.computeGradients();
+    state.gradientStep(clock.now(), [&] { trainer.applyUpdate(); });
+    lossEma = step == 0 ? loss : 0.98 * lossEma + 0.02 * loss;
+    lossGauge.set(lossEma);
+    stepCounter.add();
+    peer.setLocalStep(static_cast<std::uint64_t>(trainer.steps()));
+    if (o.gossip) {
+      budget.earnForStep();
+      peer.notify();
+      computeWait += budget.waitWhileOverCap(std::chrono::milliseconds(200));
+    }
+    double t = runtime::toSeconds(clock.now() - start);
+    if (t >= nextEval) {
+      recordTimeline();
+      nextEval = t + o.evalIntervalSeconds;
+    }
+    if (t >= nextProgress) {
+      progress("training");
+      nextProgress = t + o.progressIntervalSeconds;
+      if (!o.onProgress && static_cast<int>(t) % 10 == 0) {
+        MURMUR_LOG(kInfo, "peer", "step {}/{} loss {:.3f} test acc {:.3f}", trainer.steps(),
+                   o.steps, lossEma, lastAccuracy);
+      }
+    }
+  }
+  if (commFailed.load(std::memory_order_acquire)) {
+    std::rethrow_exception(commFailure);
+  }
+  if (o.evalIntervalSeconds > 0) {
+    recordTimeline();
+  }
+  Evaluation local = evaluate(*model, test);
+  summary.testAccuracyLocal = local.accuracy;
+  summary.steps = trainer.steps();
+  summary.epochs = trainer.epochs();
+  summary.finalLoss = lossEma;
+  summary.computeWaitSeconds = computeWait;
+  MURMUR_LOG(kInfo, "peer", "trained {} steps ({:.2f} epochs of the shard): local test accuracy {:.4f}",
+             trainer.steps(), trainer.epochs(), local.accuracy);
+
+  // End of run: everyone averages exactly, then evaluates the average.
+  state.stopTraining(clock.now());
+  peer.finishTraining();
+  progress("averaging");
+  std::optional<FinalResult> final;
+  while (!(final = peer.waitFinal(std::chrono::milliseconds(500)))) {
+    if (commFailed.load(std::memory_order_acquire)) {
+      std::rethrow_exception(commFailure);
+    }
+    progress("averaging");
+  }
+  summary.averaged = final->averaged;
+  summary.finalMembers = final->members;
+  summary.finalProblem = final->problem;
+  summary.consensusDistanceFinal = final->consensusDistance;
+  if (final->averaged) {
+    summary.testAccuracyAverage = evaluate(*model, test).accuracy;
+    lastAccuracy = summary.testAccuracyAverage;
+    MURMUR_LOG(kInfo, "peer", "averaged model test accuracy {:.4f}", summary.testAccuracyAverage);
+  }
+  summary.wallSeconds = sinceOrigin();
+  summary.exchangesApplied = counter(metrics, "exchanges_total{result=\"applied\"}");
+  summary.exchangesInitiated = counter(metrics, "exchanges_initiated_total");
+  summary.exchangesBusy = counter(metrics, "exchanges_total{result=\"busy\"}");
+  summary.exchangesTimedOut = counter(metrics, "exchanges_total{result=\"timeout\"}");
+  summary.bytesSent = sumCounters(metrics, "bytes_sent_total",
+                                  {"kind=\"model\"", "kind=\"control\"", "kind=\"final\""});
+  summary.bytesReceived =
+      sumCounters(metrics, "bytes_received_total", {"kind=\"model\"", "kind=\"control\""});
+  summary.messagesDropped = droppedMessages(metrics);
+  summary.realisedRate = budget.realisedRate();
+  progress("finished");
+  summary.metrics = metrics.renderPrometheus();
+  return summary;
+}
+
+}  // namespace murmur::peer

@@ -1,0 +1,101 @@
+// One murmur peer, assembled: model and data, the shared A²CiD² state, the ZeroMQ transport, the
+// comm thread (Peer) and the compute loop. run() trains, joins the end-of-run exact average,
+// evaluates and returns the summary. The CLI is a thin user of this class.
+// Thread: construct and run() on one thread (it becomes the compute thread); requestStop() from
+// any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gossip/exchange_fsm.h"
+#include "gossip/liveness.h"
+#include "peer/peer_list.h"
+#include "peer/trainer.h"
+
+namespace murmur::peer {
+
+struct NodeOptions {
+  std::string name;                  // our entry in `peers` (empty: the entry at `bind`)
+  std::string bind;                  // address to bind (empty: our entry's address)
+  std::vector<PeerEntry> peers;      // the agreed peer list, identical on every peer
+  std::string model = "lenet5";      // mlp | lenet5
+  std::string dataDir = "/usr/share/datasets/fashion-mnist";
+  bool syntheticData = false;        // tests: generated data instead of dataDir
+  std::int64_t syntheticSize = 4096;
+  std::string shard = "iid";         // iid | label-sorted | dirichlet
+  double dirichletAlpha = 0.5;
+  std::string topology = "ring";     // complete | ring | exponential | edge file
+  double rate = 1.0;                 // exchanges per peer per gradient step
+  bool momentum = true;              // false: the baseline (α̃ = ½, d ≡ 0)
+  bool gossip = true;                // false: no exchanges until the final average
+  std::int64_t steps = 2000;         // local gradient steps
+  TrainerOptions trainer;
+  std::uint64_t seed = 1;            // shared: initial weights, shards; per peer: data order
+  double evalIntervalSeconds = 5;    // local test accuracy timeline cadence (0: off)
+  std::int64_t evalSamples = 2000;   // test samples per timeline point
+  double finalTimeoutSeconds = 300;  // the end-of-run average gives up after this
+  int threads = 1;                   // LibTorch intra-op threads
+  double startUnixSeconds = 0;       // origin of reported times (0: when run() starts)
+  gossip::ExchangeOptions exchange;
+  gossip::LivenessOptions liveness;
+  // Called about once per progressInterval with a one-line JSON progress record.
+  std::function<void(const std::string&)> onProgress;
+  double progressIntervalSeconds = 1.0;
+};
+
+struct PeerSummary {
+  std::string name;
+  std::uint32_t index = 0;
+  std::int64_t steps = 0;
+  double epochs = 0;
+  double wallSeconds = 0;
+  double finalLoss = 0;
+  double testAccuracyLocal = 0;     // own model at the end of training
+  double testAccuracyAverage = -1;  // the exact swarm average (-1: not reached)
+  bool averaged = false;
+  std::vector<std::string> finalMembers;
+  std::string finalProblem;
+  double consensusDistanceFinal = 0;
+  std::uint64_t exchangesApplied = 0;
+  std::uint64_t exchangesInitiated = 0;
+  std::uint64_t exchangesBusy = 0;
+  std::uint64_t exchangesTimedOut = 0;
+  std::uint64_t bytesSent = 0;      // model + control + final
+  std::uint64_t bytesReceived = 0;
+  std::uint64_t messagesDropped = 0;
+  double realisedRate = 0;
+  double computeWaitSeconds = 0;
+  double eta = 0;
+  double alphaTilde = 0.5;
+  std::vector<std::pair<double, double>> accuracyTimeline;  // (seconds, local test accuracy)
+  std::string metrics;  // Prometheus text at the end
+};
+
+// JSON object of a summary (the per-peer --summary-json format).
+std::string summaryToJson(const PeerSummary& summary);
+
+class Node {
+ public:
+  explicit Node(NodeOptions options);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Runs the whole peer. Throws Error for configuration problems (kInvalidArgument: bad data
+  // directory, unknown model, ...) and rethrows a failure of the comm thread.
+  PeerSummary run();
+
+  // Ends training early; the peer still joins the final average. Thread: any.
+  void requestStop() { stop_.store(true); }
+
+ private:
+  NodeOptions options_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace murmur::peer

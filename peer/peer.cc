@@ -1,0 +1,459 @@
+#include "peer/peer.h"
+
+#include <algorithm>
+
+#include "compression/codec.h"
+#include "runtime/error.h"
+#include "runtime/log.h"
+
+namespace murmur::peer {
+namespace {
+
+using wire::MessageType;
+
+constexpr runtime::Duration kMaxPollWait = std::chrono::milliseconds(50);
+constexpr runtime::Duration kWarningInterval = std::chrono::seconds(5);
+
+gossip::ExchangeMessage toExchangeMessage(MessageType type) {
+  switch (type) {
+    case MessageType::kPropose:
+      return gossip::ExchangeMessage::kPropose;
+    case MessageType::kAccept:
+      return gossip::ExchangeMessage::kAccept;
+    case MessageType::kBusy:
+      return gossip::ExchangeMessage::kBusy;
+    default:
+      return gossip::ExchangeMessage::kParams;
+  }
+}
+
+MessageType toWireType(gossip::ExchangeMessage type) {
+  switch (type) {
+    case gossip::ExchangeMessage::kPropose:
+      return MessageType::kPropose;
+    case gossip::ExchangeMessage::kAccept:
+      return MessageType::kAccept;
+    case gossip::ExchangeMessage::kBusy:
+      return MessageType::kBusy;
+    case gossip::ExchangeMessage::kParams:
+      return MessageType::kParams;
+  }
+  return MessageType::kBusy;
+}
+
+bool carriesModel(MessageType type) {
+  return type == MessageType::kAccept || type == MessageType::kParams ||
+         type == MessageType::kFinal;
+}
+
+const char* resultName(gossip::ExchangeResult result) {
+  switch (result) {
+    case gossip::ExchangeResult::kApplied:
+      return "applied";
+    case gossip::ExchangeResult::kBusy:
+      return "busy";
+    case gossip::ExchangeResult::kTimedOut:
+      return "timeout";
+    case gossip::ExchangeResult::kAborted:
+      return "aborted";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Peer::Peer(PeerOptions options, transport::ZmqTransport& transport, SharedModelState& state,
+           ExchangeBudget& budget, runtime::MetricsRegistry& metrics, const runtime::Clock& clock)
+    : options_(std::move(options)),
+      transport_(transport),
+      state_(state),
+      budget_(budget),
+      metrics_(metrics),
+      clock_(clock),
+      fsm_(options_.self, options_.exchange, runtime::Rng(options_.seed).fork("fsm").next()),
+      liveness_(static_cast<std::uint32_t>(options_.peers.size()), options_.self, clock.now(),
+                options_.liveness),
+      rng_(runtime::Rng(options_.seed).fork("neighbours")),
+      doneFrom_(options_.peers.size(), false) {
+  MURMUR_REQUIRE(options_.self.value < options_.peers.size(), "self index out of range");
+  MURMUR_REQUIRE(options_.topology.size() == options_.peers.size(),
+                 "topology has ", options_.topology.size(), " lists for ", options_.peers.size(),
+                 " peers");
+  for (std::uint32_t i = 0; i < options_.peers.size(); ++i) {
+    idByName_[options_.peers[i].name] = i;
+  }
+}
+
+void Peer::run() {
+  while (!stop_.load()) {
+    runtime::TimePoint now = clock_.now();
+    tick(now);
+    runtime::Duration wait = std::clamp<runtime::Duration>(nextWakeup(now) - now,
+                                                           runtime::Duration::zero(), kMaxPollWait);
+    for (const transport::InboundMessage& message : transport_.poll(wait)) {
+      handle(message, clock_.now());
+    }
+  }
+}
+
+void Peer::requestStop() {
+  stop_.store(true);
+  transport_.wake();
+}
+
+void Peer::finishTraining() {
+  finishRequested_.store(true);
+  transport_.wake();
+}
+
+std::optional<FinalResult> Peer::waitFinal(runtime::Duration timeout) {
+  std::unique_lock<std::mutex> lock(finalMu_);
+  finalReady_.wait_for(lock, timeout, [&] { return final_.has_value(); });
+  return final_;
+}
+
+runtime::TimePoint Peer::nextWakeup(runtime::TimePoint now) const {
+  runtime::TimePoint next = nextHeartbeat_;
+  if (auto deadline = fsm_.deadline()) {
+    next = std::min(next, *deadline);
+  }
+  if (fsm_.idle() && !finishRequested_.load() && options_.gossipEnabled) {
+    next = std::min(next, std::max(now, fsm_.backoffUntil()));
+  }
+  return next;
+}
+
+void Peer::tick(runtime::TimePoint now) {
+  if (auto deadline = fsm_.deadline(); deadline && now >= *deadline) {
+    processStep(fsm_.onTimer(now), nullptr, now);
+  }
+  if (now >= nextHeartbeat_) {
+    // DONE doubles as the heartbeat once we finished, so a peer that connects late still hears it.
+    MessageType beat = doneAnnounced_ ? MessageType::kDone : MessageType::kHello;
+    for (std::uint32_t j = 0; j < options_.peers.size(); ++j) {
+      if (j != options_.self.value) {
+        sendMessage(runtime::PeerId{j}, beat, 0, {});
+      }
+    }
+    nextHeartbeat_ = now + options_.heartbeatInterval;
+  }
+  if (finishRequested_.load() && !doneAnnounced_ && fsm_.partner() == std::nullopt) {
+    doneAnnounced_ = true;
+    finishedAt_ = now;
+    nextHeartbeat_ = now;  // announce at once
+    MURMUR_LOG(kInfo, "peer", "training done; waiting for the others to finish");
+  }
+  if (!finishRequested_.load()) {
+    maybeInitiate(now);
+  }
+  if (doneAnnounced_ && !closed_) {
+    advanceFinal(now);
+  }
+}
+
+void Peer::maybeInitiate(runtime::TimePoint now) {
+  if (!options_.gossipEnabled || !fsm_.canPropose(now) || !budget_.canInitiate()) {
+    return;
+  }
+  const auto& list = options_.topology[options_.self.value];
+  auto usable = [&](runtime::PeerId id) { return liveness_.usable(id, now); };
+  std::optional<runtime::PeerId> partner = gossip::pickNeighbour(list, usable, rng_);
+  if (!partner) {
+    return;
+  }
+  exchangeStart_ = now;
+  processStep(fsm_.propose(*partner, now), nullptr, now);
+}
+
+void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint now) {
+  auto known = idByName_.find(message.routingId);
+  if (known == idByName_.end()) {
+    drop("unknown_sender", message.routingId, "not in the peer list", now);
+    return;
+  }
+  const std::string& who = message.routingId;
+  if (message.frames.empty()) {
+    drop("malformed", who, "message without frames", now);
+    return;
+  }
+  wire::Envelope envelope;
+  try {
+    envelope = wire::decodeEnvelope(message.frames[0].data, message.frames[0].bytes);
+  } catch (const runtime::Error& e) {
+    drop("malformed", who, e.what(), now);
+    return;
+  }
+  if (envelope.version != wire::kProtocolVersion) {
+    drop("version", who,
+         "protocol version " + std::to_string(envelope.version) + ", ours is " +
+             std::to_string(wire::kProtocolVersion),
+         now);
+    return;
+  }
+  if (envelope.sender != known->second || envelope.senderName != who) {
+    drop("spoofed", who, "envelope claims to be peer " + std::to_string(envelope.sender), now);
+    return;
+  }
+  if (envelope.receiver != options_.self.value) {
+    drop("misdirected", who, "addressed to peer " + std::to_string(envelope.receiver), now);
+    return;
+  }
+  if (envelope.runHash != options_.runHash) {
+    drop("run_mismatch", who,
+         fmt::format("run hash {:016x}, ours {:016x}: another model or other run settings",
+                     envelope.runHash, options_.runHash),
+         now);
+    return;
+  }
+  const bool wantsModel = carriesModel(envelope.type);
+  if (envelope.payloads.size() != (wantsModel ? 1U : 0U) ||
+      message.frames.size() != envelope.payloads.size() + 1) {
+    drop("malformed", who,
+         fmt::format("{} with {} payloads in {} frames", wire::messageTypeName(envelope.type),
+                     envelope.payloads.size(), message.frames.size()),
+         now);
+    return;
+  }
+  runtime::Blob model;
+  if (wantsModel) {
+    const wire::PayloadInfo& info = envelope.payloads[0];
+    if (info.dtype != runtime::DType::kFloat32 || info.numel != state_.numel()) {
+      drop("bad_payload", who,
+           fmt::format("payload of {} elements, the model has {}", info.numel, state_.numel()),
+           now);
+      return;
+    }
+    try {
+      const compression::Codec& codec =
+          compression::codecFor(static_cast<compression::CodecId>(info.codec));
+      model = codec.decode(message.frames[1], state_.numel());
+    } catch (const runtime::Error& e) {
+      drop("bad_payload", who, e.what(), now);
+      return;
+    }
+    metrics_.counter("bytes_received_total{kind=\"model\"}").add(message.frames[1].bytes);
+  }
+  metrics_.counter("bytes_received_total{kind=\"control\"}").add(message.frames[0].bytes);
+  const runtime::PeerId from{envelope.sender};
+  liveness_.heard(from, now);
+  switch (envelope.type) {
+    case MessageType::kHello:
+      return;
+    case MessageType::kDone:
+      doneFrom_[from.value] = true;
+      return;
+    case MessageType::kFinal:
+      doneFrom_[from.value] = true;
+      if (average_) {
+        if (!average_->contribute(from, model)) {
+          drop("unexpected_final", who, "final model not expected from this peer", now);
+        }
+      } else {
+        earlyFinals_.insert_or_assign(from.value, model);
+      }
+      return;
+    default:
+      handleExchange(envelope, wantsModel ? &model : nullptr, now);
+  }
+}
+
+void Peer::handleExchange(const wire::Envelope& envelope, const runtime::Blob* payload,
+                          runtime::TimePoint now) {
+  const runtime::PeerId from{envelope.sender};
+  if (closed_ && envelope.type == MessageType::kPropose) {
+    // Our model is the final average now; it must not move while it is evaluated.
+    sendMessage(from, MessageType::kBusy, envelope.seq, {});
+    return;
+  }
+  gossip::ExchangeStep step =
+      fsm_.onMessage(from, toExchangeMessage(envelope.type), envelope.seq, now);
+  if (step.ignored) {
+    metrics_.counter("messages_stale_total").add();
+    MURMUR_LOG(kDebug, "gossip", "stale {} seq {} from {}", wire::messageTypeName(envelope.type),
+               envelope.seq, nameOf(from));
+  }
+  processStep(step, payload, now);
+}
+
+void Peer::processStep(const gossip::ExchangeStep& step, const runtime::Blob* received,
+                       runtime::TimePoint now) {
+  for (const gossip::Outgoing& out : step.send) {
+    std::vector<runtime::Blob> payloads;
+    if (out.withSnapshot) {
+      ownSnapshot_ = state_.snapshot(now);
+      runtime::Blob blob;
+      blob.data = reinterpret_cast<const std::byte*>(ownSnapshot_->data());
+      blob.bytes = ownSnapshot_->size() * sizeof(float);
+      blob.dtype = runtime::DType::kFloat32;
+      blob.keepAlive = ownSnapshot_;
+      payloads.push_back(compression::codecFor(compression::CodecId::kRaw).encode(blob));
+    }
+    if (!sendMessage(out.to, toWireType(out.type), out.seq, payloads) && out.withSnapshot) {
+      // Not delivered: the exchange cannot complete; let the deadline end it.
+      MURMUR_LOG(kDebug, "gossip", "could not send {} to {}", static_cast<int>(out.type),
+                 nameOf(out.to));
+    }
+  }
+  if (step.applyReceived) {
+    MURMUR_CHECK(received != nullptr && ownSnapshot_ != nullptr, "apply without snapshots");
+    state_.submitExchange(now, *received, ownSnapshot_);
+  }
+  if (step.finished) {
+    const gossip::ExchangeOutcome& outcome = *step.finished;
+    metrics_.counter(fmt::format("exchanges_total{{result=\"{}\"}}", resultName(outcome.result)))
+        .add();
+    if (outcome.result == gossip::ExchangeResult::kApplied) {
+      budget_.spend();
+      if (outcome.initiated) {
+        metrics_.counter("exchanges_initiated_total").add();
+        metrics_.gauge("exchange_seconds_last").set(runtime::toSeconds(now - exchangeStart_));
+        metrics_.counter("exchange_microseconds_total")
+            .add(static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::microseconds>(now - exchangeStart_)
+                    .count()));
+      }
+      MURMUR_LOG(kDebug, "gossip", "exchange {} with {} applied", outcome.seq,
+                 nameOf(outcome.peer));
+    } else if (outcome.result == gossip::ExchangeResult::kTimedOut) {
+      liveness_.failed(outcome.peer);
+      if (now - lastWarning_["timeout:" + nameOf(outcome.peer)] > kWarningInterval) {
+        lastWarning_["timeout:" + nameOf(outcome.peer)] = now;
+        MURMUR_LOG(kWarn, "gossip", "exchange {} with {} timed out; nothing applied", outcome.seq,
+                   nameOf(outcome.peer));
+      }
+    }
+    ownSnapshot_.reset();
+  }
+}
+
+void Peer::advanceFinal(runtime::TimePoint now) {
+  if (now - finishedAt_ > options_.finalTimeout) {
+    FinalResult result;
+    result.problem = "the end-of-run average did not complete within the final timeout";
+    if (average_) {
+      for (runtime::PeerId id : average_->missing()) {
+        result.problem += "; no final model from " + nameOf(id);
+      }
+    }
+    completeFinal(std::move(result));
+    return;
+  }
+  if (!average_) {
+    if (fsm_.partner() != std::nullopt) {
+      return;  // an exchange we answered is still in flight
+    }
+    std::vector<runtime::PeerId> members{options_.self};
+    for (std::uint32_t j = 0; j < options_.peers.size(); ++j) {
+      runtime::PeerId id{j};
+      if (id == options_.self || liveness_.health(id, now) == gossip::PeerHealth::kDead) {
+        continue;
+      }
+      if (!doneFrom_[j]) {
+        return;  // someone alive is still training
+      }
+      members.push_back(id);
+    }
+    average_ = std::make_unique<sync::ExactAverage>(members, state_.numel());
+    finalSnapshot_ = state_.pool().acquire();
+    state_.copyParameters(now, finalSnapshot_->data());
+    runtime::Blob own;
+    own.data = reinterpret_cast<const std::byte*>(finalSnapshot_->data());
+    own.bytes = finalSnapshot_->size() * sizeof(float);
+    own.dtype = runtime::DType::kFloat32;
+    own.keepAlive = finalSnapshot_;
+    average_->contribute(options_.self, own);
+    for (runtime::PeerId id : members) {
+      if (id != options_.self) {
+        sendMessage(id, MessageType::kFinal, 0, {own});
+      }
+    }
+    for (auto& [id, blob] : earlyFinals_) {
+      average_->contribute(runtime::PeerId{id}, blob);
+    }
+    earlyFinals_.clear();
+    MURMUR_LOG(kInfo, "peer", "everyone is done: averaging exactly over {} peers", members.size());
+  }
+  for (runtime::PeerId id : average_->missing()) {
+    if (liveness_.health(id, now) == gossip::PeerHealth::kDead) {
+      MURMUR_LOG(kWarn, "peer", "{} died before sending its final model; averaging without it",
+                 nameOf(id));
+      average_->excuse(id);
+    }
+  }
+  if (!average_->complete()) {
+    return;
+  }
+  FinalResult result;
+  std::vector<float> mean(state_.numel());
+  average_->average(mean.data());
+  result.consensusDistance = average_->consensusDistance();
+  state_.replaceParameters(mean.data());
+  result.averaged = true;
+  for (runtime::PeerId id : average_->contributors()) {
+    result.members.push_back(nameOf(id));
+  }
+  completeFinal(std::move(result));
+}
+
+void Peer::completeFinal(FinalResult result) {
+  closed_ = true;
+  if (result.averaged) {
+    MURMUR_LOG(kInfo, "peer", "exact average over {} peers done (consensus distance before: {:.3g})",
+               result.members.size(), result.consensusDistance);
+  } else {
+    MURMUR_LOG(kWarn, "peer", "{}", result.problem);
+  }
+  {
+    std::lock_guard<std::mutex> lock(finalMu_);
+    final_ = std::move(result);
+  }
+  finalReady_.notify_all();
+}
+
+bool Peer::sendMessage(runtime::PeerId to, MessageType type, runtime::Seq seq,
+                       const std::vector<runtime::Blob>& payloads) {
+  wire::Envelope envelope;
+  envelope.type = type;
+  envelope.sender = options_.self.value;
+  envelope.receiver = to.value;
+  envelope.incarnation = options_.incarnation;
+  envelope.seq = seq;
+  envelope.runHash = options_.runHash;
+  envelope.step = localStep_.load(std::memory_order_relaxed);
+  envelope.senderName = nameOf(options_.self);
+  std::uint64_t modelBytes = 0;
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    wire::PayloadInfo info;
+    info.dtype = payloads[i].dtype;
+    info.numel = payloads[i].numel();
+    info.codec = static_cast<std::uint8_t>(compression::CodecId::kRaw);
+    info.frame = static_cast<std::uint32_t>(i + 1);
+    envelope.payloads.push_back(info);
+    modelBytes += payloads[i].bytes;
+  }
+  std::vector<std::byte> head = wire::encodeEnvelope(envelope);
+  if (!transport_.send(to.value, head, payloads)) {
+    metrics_.counter("sends_refused_total").add();
+    return false;
+  }
+  metrics_.counter("bytes_sent_total{kind=\"control\"}").add(head.size());
+  if (modelBytes > 0) {
+    metrics_.counter(type == MessageType::kFinal ? "bytes_sent_total{kind=\"final\"}"
+                                                 : "bytes_sent_total{kind=\"model\"}")
+        .add(modelBytes);
+  }
+  return true;
+}
+
+void Peer::drop(const std::string& reason, const std::string& who, const std::string& detail,
+                runtime::TimePoint now) {
+  metrics_.counter("messages_dropped_total{reason=\"" + reason + "\"}").add();
+  std::string key = reason + ":" + who;
+  auto it = lastWarning_.find(key);
+  if (it == lastWarning_.end() || now - it->second > kWarningInterval) {
+    lastWarning_[key] = now;
+    MURMUR_LOG(kWarn, "peer", "dropped a message from {} ({}): {}", who, reason, detail);
+  }
+}
+
+}  // namespace murmur::peer

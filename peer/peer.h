@@ -1,0 +1,130 @@
+// The comm side of one peer: owns the exchange state machine, liveness and the end-of-run
+// consensus, and drives them from the transport. Every inbound message is validated (envelope,
+// sender, version, run hash, payload) before any state machine or the model sees it; a bad one
+// is dropped, counted by reason and logged (rate-limited) with the sender's name.
+// Thread: run() is the comm thread; the other public methods are safe from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gossip/exchange_fsm.h"
+#include "gossip/liveness.h"
+#include "gossip/topology.h"
+#include "peer/exchange_budget.h"
+#include "peer/peer_list.h"
+#include "peer/shared_model_state.h"
+#include "peer/transport/zmq_transport.h"
+#include "peer/wire/envelope.h"
+#include "runtime/clock.h"
+#include "runtime/metrics.h"
+#include "sync/exact_average.h"
+
+namespace murmur::peer {
+
+struct PeerOptions {
+  runtime::PeerId self;
+  std::vector<PeerEntry> peers;
+  gossip::NeighbourLists topology;  // lists for every peer; ours is topology[self]
+  std::uint64_t runHash = 0;        // model signature and run settings
+  std::uint64_t incarnation = 0;
+  std::uint64_t seed = 1;
+  gossip::ExchangeOptions exchange;
+  gossip::LivenessOptions liveness;
+  runtime::Duration heartbeatInterval = std::chrono::milliseconds(250);
+  runtime::Duration finalTimeout = std::chrono::seconds(300);  // whole end-of-run phase
+  bool gossipEnabled = true;  // false: train alone, meet only for the final average
+};
+
+// Outcome of the end-of-run exact average.
+struct FinalResult {
+  bool averaged = false;             // x now holds the average of `members`
+  std::vector<std::string> members;  // whose models are in it
+  double consensusDistance = 0;      // (1/m) Σ‖x_i − x̄‖² of the models before averaging
+  std::string problem;               // why not averaged, if not
+};
+
+class Peer {
+ public:
+  Peer(PeerOptions options, transport::ZmqTransport& transport, SharedModelState& state,
+       ExchangeBudget& budget, runtime::MetricsRegistry& metrics, const runtime::Clock& clock);
+
+  // The comm loop; returns after requestStop(). Thread: comm.
+  void run();
+
+  // Ends run() soon. Thread: any.
+  void requestStop();
+
+  // Training is over: stop initiating, announce DONE, then average exactly with every live peer
+  // once all of them are done. Thread: any.
+  void finishTraining();
+
+  // Credits or steps changed: wake the loop. Thread: any.
+  void notify() { transport_.wake(); }
+
+  // Our local step count, carried in envelopes. Thread: compute.
+  void setLocalStep(std::uint64_t step) { localStep_.store(step, std::memory_order_relaxed); }
+
+  // Blocks until the final average is done or failed, at most `timeout`. Thread: any.
+  std::optional<FinalResult> waitFinal(runtime::Duration timeout);
+
+  const PeerOptions& options() const { return options_; }
+
+ private:
+  void tick(runtime::TimePoint now);
+  void handle(const transport::InboundMessage& message, runtime::TimePoint now);
+  void handleExchange(const wire::Envelope& envelope, const runtime::Blob* payload,
+                      runtime::TimePoint now);
+  void processStep(const gossip::ExchangeStep& step, const runtime::Blob* received,
+                   runtime::TimePoint now);
+  void maybeInitiate(runtime::TimePoint now);
+  void advanceFinal(runtime::TimePoint now);
+  void completeFinal(FinalResult result);
+  bool sendMessage(runtime::PeerId to, wire::MessageType type, runtime::Seq seq,
+                   const std::vector<runtime::Blob>& payloads);
+  void drop(const std::string& reason, const std::string& who, const std::string& detail,
+            runtime::TimePoint now);
+  runtime::TimePoint nextWakeup(runtime::TimePoint now) const;
+  const std::string& nameOf(runtime::PeerId id) const { return options_.peers[id.value].name; }
+
+  PeerOptions options_;
+  transport::ZmqTransport& transport_;
+  SharedModelState& state_;
+  ExchangeBudget& budget_;
+  runtime::MetricsRegistry& metrics_;
+  const runtime::Clock& clock_;
+
+  // Comm-thread state.
+  gossip::ExchangeFsm fsm_;
+  gossip::PeerLiveness liveness_;
+  runtime::Rng rng_;
+  std::map<std::string, std::uint32_t> idByName_;
+  std::shared_ptr<BufferPool::Buffer> ownSnapshot_;  // of the exchange in flight
+  runtime::TimePoint exchangeStart_{};
+  runtime::TimePoint nextHeartbeat_{};
+  std::vector<bool> doneFrom_;
+  bool doneAnnounced_ = false;
+  runtime::TimePoint finishedAt_{};
+  std::unique_ptr<sync::ExactAverage> average_;
+  std::shared_ptr<BufferPool::Buffer> finalSnapshot_;
+  std::map<std::uint32_t, runtime::Blob> earlyFinals_;
+  bool closed_ = false;  // the final average is done: refuse further exchanges
+  std::map<std::string, runtime::TimePoint> lastWarning_;
+
+  // Cross-thread.
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finishRequested_{false};
+  std::atomic<std::uint64_t> localStep_{0};
+  std::mutex finalMu_;
+  std::condition_variable finalReady_;
+  std::optional<FinalResult> final_;
+};
+
+}  // namespace murmur::peer

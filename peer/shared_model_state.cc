@@ -1,0 +1,120 @@
+#include "peer/shared_model_state.h"
+
+#include <cstring>
+
+#include "runtime/error.h"
+
+namespace murmur::peer {
+
+SharedModelState::SharedModelState(float* x, std::size_t numel, momentum::AcidParams params,
+                                   runtime::TimePoint start, ModelClockOptions clock)
+    : numel_(numel),
+      pool_(numel),
+      clockOptions_(clock),
+      state_(x, numel, params, 0.0),
+      anchorWall_(start),
+      stepSeconds_(clock.initialStepSeconds) {
+  if (!params.isBaseline()) {
+    gapScratch_.resize(numel);
+  }
+  MURMUR_REQUIRE(clock.emaWeight > 0 && clock.emaWeight <= 1, "EMA weight must be in (0, 1]");
+  MURMUR_REQUIRE(clock.initialStepSeconds > 0, "initial step time must be > 0");
+}
+
+double SharedModelState::normalizedTime(runtime::TimePoint now) const {
+  return anchorTime_ + runtime::toSeconds(now - anchorWall_) / stepSeconds_;
+}
+
+void SharedModelState::applyPending() {
+  while (!pending_.empty()) {
+    PendingExchange& next = pending_.front();
+    state_.mixTo(next.time);
+    state_.applyExchange(next.peer.as<float>(), next.self->data());
+    pending_.pop_front();
+  }
+}
+
+std::size_t SharedModelState::gradientStep(runtime::TimePoint now,
+                                           const std::function<void()>& applyUpdate) {
+  runtime::MutexLock lock(mu_);
+  std::size_t applied = pending_.size();
+  applyPending();
+  double t = normalizedTime(now);
+  state_.mixTo(t);
+  applyUpdate();
+  double interval = runtime::toSeconds(now - anchorWall_);
+  if (!skipInterval_ && interval > 0) {
+    stepSeconds_ += clockOptions_.emaWeight * (interval - stepSeconds_);
+  }
+  skipInterval_ = false;
+  anchorTime_ = t;
+  anchorWall_ = now;
+  return applied;
+}
+
+void SharedModelState::skipNextInterval() {
+  runtime::MutexLock lock(mu_);
+  skipInterval_ = true;
+}
+
+std::shared_ptr<BufferPool::Buffer> SharedModelState::snapshot(runtime::TimePoint now) {
+  std::shared_ptr<BufferPool::Buffer> buffer = pool_.acquire();
+  runtime::MutexLock lock(mu_);
+  // Exchanges already agreed on are part of x as the peer must see it.
+  if (!training_) {
+    applyPending();
+  }
+  pendingView_.clear();
+  for (const PendingExchange& p : pending_) {
+    pendingView_.push_back({p.time, p.peer.as<float>(), p.self->data()});
+  }
+  state_.predictAt(pendingView_, normalizedTime(now), buffer->data(), gapScratch_.data());
+  return buffer;
+}
+
+void SharedModelState::submitExchange(runtime::TimePoint now, runtime::Blob peerSnapshot,
+                                      std::shared_ptr<const BufferPool::Buffer> selfSnapshot) {
+  MURMUR_CHECK(peerSnapshot.numel() == numel_ && peerSnapshot.dtype == runtime::DType::kFloat32,
+               "peer snapshot of the wrong size reached the model");
+  MURMUR_CHECK(selfSnapshot && selfSnapshot->size() == numel_, "missing own snapshot");
+  runtime::MutexLock lock(mu_);
+  pending_.push_back(PendingExchange{normalizedTime(now), std::move(peerSnapshot),
+                                     std::move(selfSnapshot)});
+  if (!training_) {
+    applyPending();
+  }
+}
+
+void SharedModelState::stopTraining(runtime::TimePoint now) {
+  runtime::MutexLock lock(mu_);
+  training_ = false;
+  applyPending();
+  state_.mixTo(normalizedTime(now));
+}
+
+void SharedModelState::replaceParameters(const float* values) {
+  runtime::MutexLock lock(mu_);
+  MURMUR_CHECK(pending_.empty() || !training_, "replacing parameters mid-training");
+  pending_.clear();
+  state_.assign(values);
+}
+
+void SharedModelState::copyParameters(runtime::TimePoint now, float* out) {
+  runtime::MutexLock lock(mu_);
+  if (!training_) {
+    applyPending();
+  }
+  state_.snapshotAt(normalizedTime(now), out);
+}
+
+std::size_t SharedModelState::pendingExchanges() const {
+  runtime::MutexLock lock(mu_);
+  return pending_.size();
+}
+
+double SharedModelState::stepSeconds() const {
+  runtime::MutexLock lock(mu_);
+  return stepSeconds_;
+}
+
+}  // namespace murmur::peer

@@ -1,0 +1,160 @@
+#include "peer/transport/zmq_transport.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <zmq.hpp>
+
+#include "runtime/error.h"
+
+namespace murmur::peer::transport {
+namespace {
+
+// libzmq's free callback: the only place murmur deletes what it new-ed (STYLE.md §5).
+void releaseKeepAlive(void* /*data*/, void* hint) noexcept {
+  delete static_cast<std::shared_ptr<const void>*>(hint);
+}
+
+}  // namespace
+
+struct ZmqTransport::Impl {
+  TransportOptions options;
+  zmq::context_t context{1};  // declared first: destroyed last
+  zmq::socket_t router{context, zmq::socket_type::router};
+  std::map<std::uint32_t, zmq::socket_t> dealers;
+  int wakeFd = -1;
+  std::string bound;
+
+  void configure(zmq::socket_t& socket) const {
+    socket.set(zmq::sockopt::linger, options.lingerMs);
+    if (options.maxMessageBytes > 0) {
+      socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(options.maxMessageBytes));
+    }
+  }
+};
+
+ZmqTransport::ZmqTransport(TransportOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  MURMUR_REQUIRE(!impl_->options.routingId.empty() && impl_->options.routingId.size() <= 255,
+                 "peer name must be 1..255 bytes");
+  impl_->configure(impl_->router);
+  impl_->router.set(zmq::sockopt::rcvhwm, 0);  // inbound is bounded by the peers' own queues
+  try {
+    impl_->router.bind(impl_->options.bindAddress);
+  } catch (const zmq::error_t& e) {
+    MURMUR_THROW(kInvalidArgument, "cannot bind ", impl_->options.bindAddress, ": ", e.what());
+  }
+  impl_->bound = impl_->router.get(zmq::sockopt::last_endpoint);
+  impl_->wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  MURMUR_CHECK(impl_->wakeFd >= 0, "eventfd failed: errno ", errno);
+}
+
+ZmqTransport::~ZmqTransport() {
+  if (impl_ && impl_->wakeFd >= 0) {
+    close(impl_->wakeFd);
+  }
+}
+
+std::string ZmqTransport::boundAddress() const { return impl_->bound; }
+
+void ZmqTransport::connect(std::uint32_t index, const std::string& address) {
+  zmq::socket_t dealer(impl_->context, zmq::socket_type::dealer);
+  impl_->configure(dealer);
+  dealer.set(zmq::sockopt::routing_id, impl_->options.routingId);
+  dealer.set(zmq::sockopt::sndhwm, impl_->options.sendHighWaterMark);
+  // Queue only on live connections: a send to a dead or absent peer fails at once instead of
+  // pinning snapshot buffers in a queue nobody drains.
+  dealer.set(zmq::sockopt::immediate, 1);
+  dealer.set(zmq::sockopt::reconnect_ivl, 100);
+  dealer.set(zmq::sockopt::reconnect_ivl_max, 2000);
+  try {
+    dealer.connect(address);
+  } catch (const zmq::error_t& e) {
+    MURMUR_THROW(kInvalidArgument, "cannot connect to peer ", index, " at ", address, ": ",
+                 e.what());
+  }
+  impl_->dealers.insert_or_assign(index, std::move(dealer));
+}
+
+bool ZmqTransport::send(std::uint32_t to, const std::vector<std::byte>& envelope,
+                        const std::vector<runtime::Blob>& payloads) {
+  auto it = impl_->dealers.find(to);
+  MURMUR_CHECK(it != impl_->dealers.end(), "send to unconnected peer ", to);
+  zmq::socket_t& dealer = it->second;
+  zmq::message_t head(envelope.data(), envelope.size());
+  auto more = payloads.empty() ? zmq::send_flags::dontwait
+                               : zmq::send_flags::dontwait | zmq::send_flags::sndmore;
+  // The first frame decides: once it is queued, libzmq accepts the rest of the message.
+  if (!dealer.send(head, more)) {
+    return false;
+  }
+  std::uint64_t bytes = envelope.size();
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    const runtime::Blob& blob = payloads[i];
+    auto* hint = new std::shared_ptr<const void>(blob.keepAlive);
+    zmq::message_t frame(const_cast<std::byte*>(blob.data), blob.bytes, &releaseKeepAlive, hint);
+    auto flags = i + 1 < payloads.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    auto sent = dealer.send(frame, flags | zmq::send_flags::dontwait);
+    MURMUR_CHECK(sent.has_value(), "libzmq refused a continuation frame");
+    bytes += blob.bytes;
+  }
+  bytesSent_ += bytes;
+  return true;
+}
+
+std::vector<InboundMessage> ZmqTransport::poll(runtime::Duration timeout, std::size_t maxBatch) {
+  std::vector<InboundMessage> out;
+  auto drain = [&] {
+    while (out.size() < maxBatch) {
+      zmq::message_t identity;
+      if (!impl_->router.recv(identity, zmq::recv_flags::dontwait)) {
+        return;
+      }
+      InboundMessage message;
+      message.routingId.assign(static_cast<const char*>(identity.data()), identity.size());
+      bool more = identity.more();
+      while (more) {
+        auto frame = std::make_shared<zmq::message_t>();
+        auto got = impl_->router.recv(*frame, zmq::recv_flags::none);
+        MURMUR_CHECK(got.has_value(), "multipart message ended early");
+        more = frame->more();
+        runtime::Blob blob;
+        blob.data = static_cast<const std::byte*>(frame->data());
+        blob.bytes = frame->size();
+        blob.dtype = runtime::DType::kUInt8;
+        blob.keepAlive = std::move(frame);
+        message.frames.push_back(std::move(blob));
+      }
+      out.push_back(std::move(message));
+    }
+  };
+  drain();
+  if (!out.empty()) {
+    return out;
+  }
+  zmq::pollitem_t items[] = {
+      {static_cast<void*>(impl_->router), 0, ZMQ_POLLIN, 0},
+      {nullptr, impl_->wakeFd, ZMQ_POLLIN, 0},
+  };
+  // zmq_poll counts whole milliseconds: round up so a short wait never becomes a busy loop.
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout);
+  if (ms.count() < 0) {
+    ms = std::chrono::milliseconds(0);
+  }
+  zmq::poll(items, 2, ms);
+  if ((items[1].revents & ZMQ_POLLIN) != 0) {
+    std::uint64_t value = 0;
+    [[maybe_unused]] ssize_t n = read(impl_->wakeFd, &value, sizeof(value));
+  }
+  drain();
+  return out;
+}
+
+void ZmqTransport::wake() {
+  std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(impl_->wakeFd, &one, sizeof(one));
+}
+
+}  // namespace murmur::peer::transport

@@ -1,0 +1,45 @@
+# Frame 0 of every murmur message. Tensor bytes travel in frames 1..n, never in here.
+# Evolve by adding fields with new ordinals; never renumber or retype (STYLE.md §6).
+@0xd4a1c9e07b35f2a6;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("murmur::peer::wire::schema");
+
+enum MessageType {
+  hello @0;     # heartbeat: "I am alive"
+  propose @1;   # exchange handshake (specs/a2cid2.md §3.1)
+  accept @2;    # carries the responder's snapshot
+  busy @3;
+  params @4;    # carries the initiator's snapshot
+  done @5;      # the sender finished training (sent as its heartbeat from then on)
+  final @6;     # the sender's final model, for the exact end-of-run average
+}
+
+enum DType {
+  float32 @0;
+  float64 @1;
+  float16 @2;
+  bfloat16 @3;
+  int64 @4;
+  uint8 @5;
+}
+
+struct Payload {
+  dtype @0 :DType;
+  numel @1 :UInt64;
+  codec @2 :UInt8;   # compression::CodecId
+  frame @3 :UInt32;  # index of the frame holding the bytes (1..n)
+}
+
+struct Envelope {
+  version @0 :UInt16;
+  type @1 :MessageType;
+  sender @2 :UInt32;       # index in the agreed peer list
+  receiver @3 :UInt32;
+  incarnation @4 :UInt64;  # the sender's start time: a restarted peer is a new incarnation
+  seq @5 :UInt64;          # exchange sequence (initiator's numbering)
+  runHash @6 :UInt64;      # model signature and run settings: mismatches are refused
+  step @7 :UInt64;         # sender's local gradient steps
+  senderName @8 :Text;
+  payloads @9 :List(Payload);
+}

@@ -1,0 +1,74 @@
+// The message envelope as a plain value, and its Cap'n Proto encoding (frame 0 of every message).
+// Only peer/wire sees Cap'n Proto; everything else uses this struct.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/blob.h"
+
+namespace murmur::peer::wire {
+
+// Bumped on any incompatible change; peers with another version refuse each other's messages.
+inline constexpr std::uint16_t kProtocolVersion = 1;
+
+// Bounds a decoder enforces before trusting anything.
+inline constexpr std::size_t kMaxPayloads = 16;
+inline constexpr std::size_t kMaxNameBytes = 255;
+inline constexpr std::size_t kMaxEnvelopeBytes = 4096;
+
+enum class MessageType : std::uint8_t {
+  kHello = 0,
+  kPropose = 1,
+  kAccept = 2,
+  kBusy = 3,
+  kParams = 4,
+  kDone = 5,
+  kFinal = 6,
+};
+
+std::string_view messageTypeName(MessageType type);
+
+struct PayloadInfo {
+  runtime::DType dtype = runtime::DType::kFloat32;
+  std::uint64_t numel = 0;
+  std::uint8_t codec = 0;
+  std::uint32_t frame = 0;
+
+  friend bool operator==(const PayloadInfo& a, const PayloadInfo& b) {
+    return a.dtype == b.dtype && a.numel == b.numel && a.codec == b.codec && a.frame == b.frame;
+  }
+};
+
+struct Envelope {
+  std::uint16_t version = kProtocolVersion;
+  MessageType type = MessageType::kHello;
+  std::uint32_t sender = 0;
+  std::uint32_t receiver = 0;
+  std::uint64_t incarnation = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t runHash = 0;
+  std::uint64_t step = 0;
+  std::string senderName;
+  std::vector<PayloadInfo> payloads;
+
+  friend bool operator==(const Envelope& a, const Envelope& b) {
+    return a.version == b.version && a.type == b.type && a.sender == b.sender &&
+           a.receiver == b.receiver && a.incarnation == b.incarnation && a.seq == b.seq &&
+           a.runHash == b.runHash && a.step == b.step && a.senderName == b.senderName &&
+           a.payloads == b.payloads;
+  }
+};
+
+// Cap'n Proto flat-array bytes of the envelope (word-aligned size).
+std::vector<std::byte> encodeEnvelope(const Envelope& envelope);
+
+// Decodes and validates frame 0 (any alignment). Throws Error(kProtocol) naming the problem for
+// anything malformed: bad size, truncation, unknown enum values, too many payloads, an overlong
+// name, payload frames out of order. Version and run-hash checks are the caller's (it knows ours).
+Envelope decodeEnvelope(const std::byte* data, std::size_t size);
+
+}  // namespace murmur::peer::wire

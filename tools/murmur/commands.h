@@ -1,0 +1,18 @@
+// Entry points of the murmur subcommands. Each returns the process exit code:
+// 0 success, 1 failure, 2 bad usage or input (flags, files, data), 130 interrupted twice.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace murmur::tools {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInterrupted = 130;
+
+int runCommand(const std::vector<std::string>& args);
+int swarmCommand(const std::vector<std::string>& args, const std::string& selfExe);
+
+}  // namespace murmur::tools

@@ -1,0 +1,90 @@
+// murmur run: one peer of a swarm.
+#include <cstdio>
+#include <fstream>
+
+#include "peer/node.h"
+#include "runtime/error.h"
+#include "runtime/log.h"
+#include "tools/murmur/cli_layers.h"
+#include "tools/murmur/commands.h"
+#include "tools/murmur/signals.h"
+#include "tools/murmur/training_options.h"
+
+namespace murmur::tools {
+
+int runCommand(const std::vector<std::string>& args) {
+  TrainingFlags flags;
+  std::string peersSpec;
+  std::string summaryJson;
+  bool progressJson = false;
+  CLI::App app(
+      "Runs one peer: trains its shard, gossips with its neighbours (A²CiD²), and at the end "
+      "averages exactly with every live peer and evaluates that model.\n\n"
+      "Example (two machines):\n"
+      "  printf 'tcp://10.0.0.1:7000 a\\ntcp://10.0.0.2:7000 b\\n' > peers.txt\n"
+      "  murmur run --peers peers.txt --name a --bind tcp://0.0.0.0:7000   # on 10.0.0.1\n"
+      "  murmur run --peers peers.txt --name b --bind tcp://0.0.0.0:7000   # on 10.0.0.2",
+      "murmur run");
+  configureApp(app);
+  app.add_option("--peers", peersSpec,
+                 "Peer list, identical on every peer: a file with one `tcp://HOST:PORT [NAME]` "
+                 "per line ('#' comments), or comma-separated addresses")
+      ->required();
+  app.add_option("--name", flags.node.name,
+                 "This peer's name in the list (default: the entry whose address is --bind)");
+  app.add_option("--bind", flags.node.bind,
+                 "Address to listen on (default: this peer's address in the list)");
+  app.add_option("--summary-json", summaryJson, "Write this peer's run summary (JSON) here");
+  app.add_flag("--progress-json", progressJson,
+               "Print one JSON progress record per second on stdout (murmur swarm reads them)");
+  app.add_option("--start-time", flags.node.startUnixSeconds,
+                 "Unix time that reported times count from (default: this peer's start)");
+  addTrainingOptions(app, flags);
+  try {
+    parseLayered(app, args);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  } catch (const runtime::Error& e) {
+    std::fprintf(stderr, "murmur run: %s\n", e.what());
+    return kExitUsage;
+  }
+  try {
+    finishTrainingOptions(flags);
+    flags.node.peers = peer::parsePeerList(peersSpec);
+    if (progressJson) {
+      flags.node.onProgress = [](const std::string& line) {
+        std::fprintf(stdout, "%s\n", line.c_str());
+        std::fflush(stdout);
+      };
+    }
+    peer::Node node(flags.node);
+    StopOnSignal stop([&](int) {
+      MURMUR_LOG(kInfo, "peer",
+                 "stopping: finishing training now and joining the final average (again to quit)");
+      node.requestStop();
+    });
+    peer::PeerSummary summary = node.run();
+    if (!summaryJson.empty()) {
+      std::ofstream out(summaryJson);
+      out << peer::summaryToJson(summary) << "\n";
+      if (!out) {
+        MURMUR_THROW(kInvalidArgument, "cannot write --summary-json ", summaryJson);
+      }
+    }
+    if (!summary.averaged) {
+      MURMUR_LOG(kError, "peer", "no exact average: {}", summary.finalProblem);
+      return kExitFailure;
+    }
+    return kExitOk;
+  } catch (const runtime::Error& e) {
+    std::fprintf(stderr, "murmur run: %s: %s\n",
+                 std::string(runtime::errorKindName(e.kind())).c_str(), e.what());
+    return e.kind() == runtime::ErrorKind::kInvalidArgument ? kExitUsage : kExitFailure;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "murmur run: failed: %s\n", e.what());
+    return kExitFailure;
+  }
+}
+
+}  // namespace murmur::tools

@@ -1,0 +1,103 @@
+#include "tools/murmur/training_options.h"
+
+#include "runtime/error.h"
+#include "runtime/log.h"
+
+namespace murmur::tools {
+
+void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
+  peer::NodeOptions& o = flags.node;
+  auto group = [&](CLI::Option* option) { option->group(kTrainingGroup)->capture_default_str(); };
+  group(app.add_option("--model", o.model, "Model to train: mlp or lenet5")
+            ->check(CLI::IsMember({"mlp", "lenet5"})));
+  group(app.add_option("--data", o.dataDir,
+                       "Directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] "
+                       "(Fashion-MNIST: apt-get install dataset-fashion-mnist)"));
+  group(app.add_option("--synthetic", flags.synthetic,
+                       "Train on N generated samples instead of --data (for tests; 0: off)"));
+  group(app.add_option("--shard", o.shard,
+                       "How the training set is split over peers: iid, label-sorted (non-IID) or "
+                       "dirichlet (non-IID, see --dirichlet-alpha)")
+            ->check(CLI::IsMember({"iid", "label-sorted", "dirichlet"})));
+  group(app.add_option("--dirichlet-alpha", o.dirichletAlpha,
+                       "Concentration of the Dirichlet shards: small = very skewed"));
+  group(app.add_option("--topology", o.topology,
+                       "Gossip graph: complete, ring, exponential (power-of-two peers) or a file "
+                       "of edges `a b` (names or indices)"));
+  group(app.add_option("--rate", o.rate,
+                       "Exchanges each peer takes part in per gradient step (r); A²CiD²'s η "
+                       "scales with it, α̃ does not"));
+  group(app.add_flag("--no-momentum", flags.noMomentum,
+                     "Plain gossip averaging (the baseline): α̃ = ½, no momentum copy"));
+  group(app.add_flag("--no-gossip", flags.noGossip,
+                     "No exchanges while training: peers only meet for the final average"));
+  group(app.add_option("--steps", o.steps, "Gradient steps each peer takes"));
+  group(app.add_option("--batch", o.trainer.batch, "Samples per gradient step"));
+  group(app.add_option("--lr", o.trainer.lr, "Peak learning rate"));
+  group(app.add_option("--optimizer", o.trainer.optimizer, "sgd or adam")
+            ->check(CLI::IsMember({"sgd", "adam"})));
+  group(app.add_option("--momentum", o.trainer.momentum,
+                       "SGD momentum (the optimizer's; independent of A²CiD²)"));
+  group(app.add_option("--weight-decay", o.trainer.weightDecay, "L2 weight decay"));
+  group(app.add_option("--warmup", o.trainer.warmupSteps,
+                       "Steps of linear learning-rate warm-up"));
+  group(app.add_option("--seed", o.seed,
+                       "Run seed: initial weights and shards (must match on all peers)"));
+  group(app.add_option("--eval-interval", o.evalIntervalSeconds,
+                       "Seconds between local test-accuracy points of the timeline (0: off)"));
+  group(app.add_option("--eval-samples", o.evalSamples,
+                       "Test samples per timeline point (the final evaluations use all)"));
+  group(app.add_option("--threads", o.threads, "LibTorch intra-op threads per peer"));
+  group(app.add_option("--final-timeout", o.finalTimeoutSeconds,
+                       "Seconds the end-of-run exact average may take before giving up"));
+  group(app.add_option("--exchange-timeout", flags.exchangeTimeoutSeconds,
+                       "Seconds to wait for a proposal's answer or the partner's parameters "
+                       "(nothing is applied after a timeout)"));
+  group(app.add_option("--dead-after", flags.deadAfterSeconds,
+                       "Seconds of silence after which a peer is considered dead"));
+  group(app.add_option("--log", flags.log,
+                       "Log levels: LEVEL or LEVEL,SUBSYSTEM:LEVEL,... (debug, info, warn, "
+                       "error, off; subsystems: peer, gossip, momentum)"));
+  group(app.add_flag("--log-json", flags.logJson, "Logs as one JSON object per line"));
+}
+
+void finishTrainingOptions(TrainingFlags& flags) {
+  peer::NodeOptions& o = flags.node;
+  o.momentum = !flags.noMomentum;
+  o.gossip = !flags.noGossip;
+  if (flags.synthetic > 0) {
+    o.syntheticData = true;
+    o.syntheticSize = flags.synthetic;
+  }
+  MURMUR_REQUIRE(o.trainer.batch > 0, "--batch must be > 0, got ", o.trainer.batch);
+  MURMUR_REQUIRE(o.trainer.lr >= 0, "--lr must be ≥ 0, got ", o.trainer.lr);
+  MURMUR_REQUIRE(o.steps >= 0, "--steps must be ≥ 0, got ", o.steps);
+  MURMUR_REQUIRE(o.rate > 0, "--rate must be > 0, got ", o.rate);
+  MURMUR_REQUIRE(o.threads >= 1, "--threads must be ≥ 1, got ", o.threads);
+  MURMUR_REQUIRE(flags.exchangeTimeoutSeconds > 0, "--exchange-timeout must be > 0");
+  MURMUR_REQUIRE(flags.deadAfterSeconds > 0, "--dead-after must be > 0");
+  o.exchange.replyTimeout = runtime::fromSeconds(flags.exchangeTimeoutSeconds);
+  o.exchange.paramsTimeout = runtime::fromSeconds(flags.exchangeTimeoutSeconds * 2);
+  o.liveness.deadAfter = runtime::fromSeconds(flags.deadAfterSeconds);
+  runtime::configureLogging(flags.log);
+  runtime::setLogJson(flags.logJson);
+}
+
+std::vector<std::string> forwardTrainingOptions(const CLI::App& app) {
+  std::vector<std::string> out;
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->get_group() != kTrainingGroup || option->count() == 0) {
+      continue;
+    }
+    const std::string name = "--" + option->get_lnames().front();
+    if (option->get_type_size() == 0) {
+      out.push_back(name + "=" + (option->as<bool>() ? "true" : "false"));
+    } else {
+      out.push_back(name);
+      out.push_back(option->results().back());
+    }
+  }
+  return out;
+}
+
+}  // namespace murmur::tools
