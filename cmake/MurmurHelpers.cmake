@@ -18,7 +18,7 @@ endfunction()
 function(murmur_add_test name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LABELS;SRCS;DEPS")
   add_executable(${name} ${arg_SRCS})
-  target_link_libraries(${name} PRIVATE ${arg_DEPS} murmur::tests GTest::gtest GTest::gmock murmur_warnings)
+  target_link_libraries(${name} PRIVATE ${arg_DEPS} murmur::tests GTest::gtest_main GTest::gmock murmur_warnings)
   include(GoogleTest)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${arg_LABELS}" TIMEOUT 600)

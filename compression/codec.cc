@@ -19,8 +19,14 @@ class RawCodec final : public Codec {
 
   runtime::Blob decode(const runtime::Blob& payload, std::size_t numel) const override {
     if (payload.bytes != numel * sizeof(float)) {
-      MURMUR_THROW(kProtocol, "raw payload has ", payload.bytes, " bytes, expected ",
-                   numel * sizeof(float), " (", numel, " float32 parameters)");
+      MURMUR_THROW(kProtocol,
+                   "raw payload has ",
+                   payload.bytes,
+                   " bytes, expected ",
+                   numel * sizeof(float),
+                   " (",
+                   numel,
+                   " float32 parameters)");
     }
     if (reinterpret_cast<std::uintptr_t>(payload.data) % alignof(float) != 0) {
       MURMUR_THROW(kProtocol, "raw payload is not aligned for float32");

@@ -10,8 +10,8 @@
 namespace murmur::gossip {
 
 struct CreditOptions {
-  double rate = 1.0;       // r: exchanges each peer takes part in per gradient step
-  double backlogCap = 0;   // compute waits above this many unspent credits; 0 means 4r (min 4)
+  double rate = 1.0;      // r: exchanges each peer takes part in per gradient step
+  double backlogCap = 0;  // compute waits above this many unspent credits; 0 means 4r (min 4)
 };
 
 class ExchangeCredits {

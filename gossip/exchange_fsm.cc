@@ -7,6 +7,9 @@ namespace murmur::gossip {
 ExchangeFsm::ExchangeFsm(runtime::PeerId self, ExchangeOptions options, std::uint64_t seed)
     : self_(self), options_(options), rng_(seed) {
   MURMUR_REQUIRE(options.backoffMax >= options.backoffMin, "back-off max below min");
+  // Sequence numbers are the initiator's own; starting each peer at a random point keeps a
+  // BUSY for our dropped crossing proposal from matching the exchange we just accepted.
+  nextSeq_ = rng_.next() >> 1;
 }
 
 ExchangeStep ExchangeFsm::propose(runtime::PeerId to, runtime::TimePoint now) {
@@ -22,7 +25,9 @@ ExchangeStep ExchangeFsm::propose(runtime::PeerId to, runtime::TimePoint now) {
   return step;
 }
 
-ExchangeStep ExchangeFsm::onMessage(runtime::PeerId from, ExchangeMessage type, runtime::Seq seq,
+ExchangeStep ExchangeFsm::onMessage(runtime::PeerId from,
+                                    ExchangeMessage type,
+                                    runtime::Seq seq,
                                     runtime::TimePoint now) {
   ExchangeStep step;
   switch (type) {
@@ -117,9 +122,10 @@ ExchangeStep ExchangeFsm::finish(ExchangeResult result, runtime::TimePoint now) 
 
 void ExchangeFsm::startBackoff(runtime::TimePoint now) {
   auto span = (options_.backoffMax - options_.backoffMin).count();
-  auto jitter = span > 0 ? static_cast<runtime::Duration::rep>(
-                               rng_.below(static_cast<std::uint64_t>(span) + 1))
-                         : 0;
+  auto jitter =
+      span > 0
+          ? static_cast<runtime::Duration::rep>(rng_.below(static_cast<std::uint64_t>(span) + 1))
+          : 0;
   backoffUntil_ = now + options_.backoffMin + runtime::Duration(jitter);
 }
 

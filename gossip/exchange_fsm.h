@@ -31,8 +31,8 @@ enum class ExchangeResult : std::uint8_t {
 };
 
 struct ExchangeOptions {
-  runtime::Duration replyTimeout = std::chrono::seconds(2);   // PROPOSE → ACCEPT/BUSY
-  runtime::Duration paramsTimeout = std::chrono::seconds(5);  // ACCEPT sent → PARAMS back
+  runtime::Duration replyTimeout = std::chrono::seconds(2);      // PROPOSE → ACCEPT/BUSY
+  runtime::Duration paramsTimeout = std::chrono::seconds(5);     // ACCEPT sent → PARAMS back
   runtime::Duration backoffMin = std::chrono::milliseconds(1);   // after BUSY or timeout,
   runtime::Duration backoffMax = std::chrono::milliseconds(10);  // uniform in [min, max]
 };
@@ -76,7 +76,9 @@ class ExchangeFsm {
   ExchangeStep propose(runtime::PeerId to, runtime::TimePoint now);
 
   // A handshake message arrived. PARAMS/ACCEPT carry a snapshot the caller holds on to.
-  ExchangeStep onMessage(runtime::PeerId from, ExchangeMessage type, runtime::Seq seq,
+  ExchangeStep onMessage(runtime::PeerId from,
+                         ExchangeMessage type,
+                         runtime::Seq seq,
                          runtime::TimePoint now);
 
   // Call at or after deadline(): expires the wait in progress.

@@ -4,7 +4,9 @@
 
 namespace murmur::gossip {
 
-PeerLiveness::PeerLiveness(std::uint32_t peers, runtime::PeerId self, runtime::TimePoint start,
+PeerLiveness::PeerLiveness(std::uint32_t peers,
+                           runtime::PeerId self,
+                           runtime::TimePoint start,
                            LivenessOptions options)
     : self_(self), start_(start), options_(options), peers_(peers) {
   MURMUR_REQUIRE(self.value < peers, "self id ", self.value, " out of range");
@@ -19,7 +21,9 @@ void PeerLiveness::heard(runtime::PeerId peer, runtime::TimePoint now) {
   entry.failures = 0;
 }
 
-void PeerLiveness::failed(runtime::PeerId peer) { ++peers_.at(peer.value).failures; }
+void PeerLiveness::failed(runtime::PeerId peer) {
+  ++peers_.at(peer.value).failures;
+}
 
 PeerHealth PeerLiveness::health(runtime::PeerId peer, runtime::TimePoint now) const {
   if (peer == self_) {
@@ -32,7 +36,8 @@ PeerHealth PeerLiveness::health(runtime::PeerId peer, runtime::TimePoint now) co
   if (now - entry.lastHeard > options_.deadAfter) {
     return PeerHealth::kDead;
   }
-  return entry.failures >= options_.suspectAfterFailures ? PeerHealth::kSuspect : PeerHealth::kAlive;
+  return entry.failures >= options_.suspectAfterFailures ? PeerHealth::kSuspect
+                                                         : PeerHealth::kAlive;
 }
 
 }  // namespace murmur::gossip

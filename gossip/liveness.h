@@ -13,16 +13,18 @@
 namespace murmur::gossip {
 
 struct LivenessOptions {
-  runtime::Duration deadAfter = std::chrono::seconds(5);     // silence before a peer is dead
-  runtime::Duration startupGrace = std::chrono::seconds(60); // peers never heard: time to start
-  std::uint32_t suspectAfterFailures = 2;                    // consecutive exchange timeouts
+  runtime::Duration deadAfter = std::chrono::seconds(5);      // silence before a peer is dead
+  runtime::Duration startupGrace = std::chrono::seconds(60);  // peers never heard: time to start
+  std::uint32_t suspectAfterFailures = 2;                     // consecutive exchange timeouts
 };
 
 enum class PeerHealth : std::uint8_t { kAlive, kSuspect, kDead };
 
 class PeerLiveness {
  public:
-  PeerLiveness(std::uint32_t peers, runtime::PeerId self, runtime::TimePoint start,
+  PeerLiveness(std::uint32_t peers,
+               runtime::PeerId self,
+               runtime::TimePoint start,
                LivenessOptions options);
 
   // Any valid message from `peer`.
@@ -46,6 +48,7 @@ class PeerLiveness {
     bool everHeard = false;
     std::uint32_t failures = 0;
   };
+
   runtime::PeerId self_;
   runtime::TimePoint start_;
   LivenessOptions options_;

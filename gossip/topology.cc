@@ -8,7 +8,8 @@
 namespace murmur::gossip {
 namespace {
 
-std::uint32_t parsePeer(const std::string& token, const std::vector<std::string>& names,
+std::uint32_t parsePeer(const std::string& token,
+                        const std::vector<std::string>& names,
                         const std::string& where) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == token) {
@@ -21,7 +22,12 @@ std::uint32_t parsePeer(const std::string& token, const std::vector<std::string>
     if (index < names.size()) {
       return static_cast<std::uint32_t>(index);
     }
-    MURMUR_THROW(kInvalidArgument, where, ": peer index ", token, " is out of range (", names.size(),
+    MURMUR_THROW(kInvalidArgument,
+                 where,
+                 ": peer index ",
+                 token,
+                 " is out of range (",
+                 names.size(),
                  " peers)");
   }
   MURMUR_THROW(kInvalidArgument, where, ": '", token, "' is neither a peer name nor an index");
@@ -53,7 +59,8 @@ NeighbourLists ringTopology(std::uint32_t n) {
 
 NeighbourLists exponentialTopology(std::uint32_t n) {
   MURMUR_REQUIRE(n >= 2 && (n & (n - 1)) == 0,
-                 "the exponential topology needs a power-of-two number of peers, got ", n);
+                 "the exponential topology needs a power-of-two number of peers, got ",
+                 n);
   NeighbourLists lists(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     for (std::uint32_t step = 1; step < n; step *= 2) {
@@ -64,7 +71,8 @@ NeighbourLists exponentialTopology(std::uint32_t n) {
   return lists;
 }
 
-NeighbourLists topologyFromEdgeText(const std::string& text, const std::vector<std::string>& names,
+NeighbourLists topologyFromEdgeText(const std::string& text,
+                                    const std::vector<std::string>& names,
                                     const std::string& origin) {
   const auto n = static_cast<std::uint32_t>(names.size());
   NeighbourLists lists(n);
@@ -109,7 +117,9 @@ NeighbourLists makeTopology(const std::string& spec, const std::vector<std::stri
     return exponentialTopology(n);
   }
   std::ifstream in(spec);
-  MURMUR_REQUIRE(in.good(), "topology '", spec,
+  MURMUR_REQUIRE(in.good(),
+                 "topology '",
+                 spec,
                  "' is not complete, ring, exponential or a readable edge file");
   std::ostringstream text;
   text << in.rdbuf();

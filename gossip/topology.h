@@ -26,7 +26,8 @@ NeighbourLists exponentialTopology(std::uint32_t n);
 // An undirected edge list, one `a b` per line, '#' comments; a and b are peer indices or names
 // from `names`. Throws Error(kInvalidArgument) naming the file and line on anything else, and if
 // some peer ends up with no neighbour.
-NeighbourLists topologyFromEdgeText(const std::string& text, const std::vector<std::string>& names,
+NeighbourLists topologyFromEdgeText(const std::string& text,
+                                    const std::vector<std::string>& names,
                                     const std::string& origin);
 
 // "complete", "ring", "exponential" or a path to an edge file.
@@ -35,7 +36,8 @@ NeighbourLists makeTopology(const std::string& spec, const std::vector<std::stri
 // Uniform choice among the entries of `list` (duplicates kept) for which usable(id) holds.
 template <typename Usable>
 std::optional<runtime::PeerId> pickNeighbour(const std::vector<std::uint32_t>& list,
-                                             const Usable& usable, runtime::Rng& rng) {
+                                             const Usable& usable,
+                                             runtime::Rng& rng) {
   std::uint32_t candidates = 0;
   for (std::uint32_t id : list) {
     candidates += usable(runtime::PeerId{id}) ? 1 : 0;

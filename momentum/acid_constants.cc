@@ -14,15 +14,14 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kBaselineTolerance = 1e-9;
 
 void validate(const NeighbourLists& neighbours, double rate) {
-  MURMUR_REQUIRE(neighbours.size() >= 2, "A²CiD² needs at least 2 peers, got ",
-                 neighbours.size());
+  MURMUR_REQUIRE(neighbours.size() >= 2, "A²CiD² needs at least 2 peers, got ", neighbours.size());
   MURMUR_REQUIRE(rate > 0 && std::isfinite(rate), "exchange rate must be > 0, got ", rate);
   const std::size_t n = neighbours.size();
   for (std::size_t i = 0; i < n; ++i) {
     MURMUR_REQUIRE(!neighbours[i].empty(), "peer ", i, " has no neighbours");
     for (std::uint32_t j : neighbours[i]) {
-      MURMUR_REQUIRE(j < n, "peer ", i, " lists neighbour ", j, " but there are only ", n,
-                     " peers");
+      MURMUR_REQUIRE(
+          j < n, "peer ", i, " lists neighbour ", j, " but there are only ", n, " peers");
       MURMUR_REQUIRE(j != i, "peer ", i, " lists itself as a neighbour");
     }
   }

@@ -12,10 +12,10 @@ namespace murmur::momentum {
 using NeighbourLists = std::vector<std::vector<std::uint32_t>>;
 
 struct AcidConstants {
-  double eta = 0;          // mixing rate of the x/x̃ ODE, per time unit (mean gradient interval)
-  double alphaTilde = 0.5; // exchange weight on the momentum copy x̃
-  double chi1 = 0;         // 1/λ₂(Λ): inverse algebraic connectivity
-  double chi2 = 0;         // half the largest edge effective resistance
+  double eta = 0;           // mixing rate of the x/x̃ ODE, per time unit (mean gradient interval)
+  double alphaTilde = 0.5;  // exchange weight on the momentum copy x̃
+  double chi1 = 0;          // 1/λ₂(Λ): inverse algebraic connectivity
+  double chi2 = 0;          // half the largest edge effective resistance
   // True when α̃ = ½ (complete graph): A²CiD² then is exactly the baseline (d stays 0).
   bool equalsBaseline = false;
 };
@@ -36,7 +36,8 @@ AcidConstants computeAcidConstantsCirculant(const NeighbourLists& neighbours, do
 // O(n³) per sweep; meant for n up to a few hundred.
 AcidConstants computeAcidConstantsDense(const NeighbourLists& neighbours, double rate);
 
-// Fraction of the gap x moves over `elapsed` time units: p = −expm1(−2η·max(elapsed, 0))/2 ∈ [0, ½).
+// Fraction of the gap x moves over `elapsed` time units: p = −expm1(−2η·max(elapsed, 0))/2 ∈ [0,
+// ½).
 double mixingFraction(double eta, double elapsed);
 
 }  // namespace murmur::momentum

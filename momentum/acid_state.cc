@@ -9,7 +9,9 @@
 namespace murmur::momentum {
 
 template <typename Scalar>
-BasicAcidState<Scalar>::BasicAcidState(Scalar* x, std::size_t n, AcidParams params,
+BasicAcidState<Scalar>::BasicAcidState(Scalar* x,
+                                       std::size_t n,
+                                       AcidParams params,
                                        double startTime)
     : x_(x), n_(n), params_(params), time_(startTime) {
   MURMUR_REQUIRE(x != nullptr || n == 0, "A²CiD² state needs parameters");
@@ -97,8 +99,10 @@ void BasicAcidState<Scalar>::applyDelta(const Scalar* delta) {
 }
 
 template <typename Scalar>
-void BasicAcidState<Scalar>::predictAt(const std::vector<PendingExchange>& pending, double t,
-                                       Scalar* out, Scalar* gapScratch) const {
+void BasicAcidState<Scalar>::predictAt(const std::vector<PendingExchange>& pending,
+                                       double t,
+                                       Scalar* out,
+                                       Scalar* gapScratch) const {
   if (pending.empty()) {
     snapshotAt(t, out);
     return;

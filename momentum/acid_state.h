@@ -40,16 +40,18 @@ class BasicAcidState {
 
   // An exchange agreed on but not yet applied (lazy replay, spec §3.2).
   struct PendingExchange {
-    double time;           // when it happened (the state mixes to it first)
-    const Scalar* peer;    // the partner's snapshot
-    const Scalar* self;    // our snapshot
+    double time;         // when it happened (the state mixes to it first)
+    const Scalar* peer;  // the partner's snapshot
+    const Scalar* self;  // our snapshot
   };
 
   // Writes what x would be after applying `pending` in order and mixing to t, without changing
   // the state. A snapshot must include exchanges already agreed on, or the next exchange would
   // send the same x again and its Δ would be counted twice. gapScratch: size() elements (unused
   // in the baseline).
-  void predictAt(const std::vector<PendingExchange>& pending, double t, Scalar* out,
+  void predictAt(const std::vector<PendingExchange>& pending,
+                 double t,
+                 Scalar* out,
                  Scalar* gapScratch) const;
 
   // x = values and d = 0 (after a state transfer or the final exact average).
@@ -71,7 +73,6 @@ class BasicAcidState {
   std::size_t size() const { return n_; }
 
   const AcidParams& params() const { return params_; }
-
 
  private:
   Scalar* x_;

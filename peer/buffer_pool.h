@@ -31,6 +31,7 @@ class BufferPool {
     std::size_t allocated = 0;
     std::size_t maxIdle = 0;
   };
+
   std::size_t numel_;
   std::shared_ptr<State> state_;  // shared with deleters, so late returns outlive the pool
 };

@@ -1,19 +1,20 @@
 #include "peer/dataset.h"
 
-#include <ATen/core/Tensor.h>
-#include <ATen/ops/empty.h>
-#include <ATen/ops/from_blob.h>
-#include <ATen/ops/index_select.h>
-#include <ATen/ops/tensor.h>
-#include <zlib.h>
-
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <vector>
 
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/ops/index_select.h>
+#include <ATen/ops/tensor.h>
+
 #include "runtime/error.h"
 #include "runtime/rng.h"
+
+#include <zlib.h>
 
 namespace murmur::peer {
 namespace {
@@ -58,7 +59,11 @@ std::string findFile(const std::string& dir, const std::string& name) {
       return candidate;
     }
   }
-  MURMUR_THROW(kInvalidArgument, "dataset file ", dir, "/", name,
+  MURMUR_THROW(kInvalidArgument,
+               "dataset file ",
+               dir,
+               "/",
+               name,
                "[.gz] not found (Fashion-MNIST: apt-get install dataset-fashion-mnist, then "
                "--data /usr/share/datasets/fashion-mnist)");
 }
@@ -104,11 +109,17 @@ Dataset::~Dataset() = default;
 Dataset::Dataset(const Dataset&) = default;
 Dataset& Dataset::operator=(const Dataset&) = default;
 
-const at::Tensor& Dataset::images() const { return impl_->images; }
+const at::Tensor& Dataset::images() const {
+  return impl_->images;
+}
 
-const at::Tensor& Dataset::labels() const { return impl_->labels; }
+const at::Tensor& Dataset::labels() const {
+  return impl_->labels;
+}
 
-std::int64_t Dataset::size() const { return impl_ ? impl_->images.size(0) : 0; }
+std::int64_t Dataset::size() const {
+  return impl_ ? impl_->images.size(0) : 0;
+}
 
 Dataset loadIdx(const std::string& dir, const std::string& split) {
   const std::string imagePath = findFile(dir, split + "-images-idx3-ubyte");
@@ -126,12 +137,27 @@ Dataset loadIdx(const std::string& dir, const std::string& split) {
   const std::int64_t cols = bigEndian32(images, 12);
   const std::int64_t labelCount = bigEndian32(labels, 4);
   if (count != labelCount) {
-    MURMUR_THROW(kInvalidArgument, imagePath, " holds ", count, " images but ", labelPath,
-                 " holds ", labelCount, " labels");
+    MURMUR_THROW(kInvalidArgument,
+                 imagePath,
+                 " holds ",
+                 count,
+                 " images but ",
+                 labelPath,
+                 " holds ",
+                 labelCount,
+                 " labels");
   }
   if (images.size() != static_cast<std::size_t>(16 + count * rows * cols)) {
-    MURMUR_THROW(kInvalidArgument, imagePath, " is truncated: ", images.size(), " bytes for ",
-                 count, " images of ", rows, "x", cols);
+    MURMUR_THROW(kInvalidArgument,
+                 imagePath,
+                 " is truncated: ",
+                 images.size(),
+                 " bytes for ",
+                 count,
+                 " images of ",
+                 rows,
+                 "x",
+                 cols);
   }
   if (labels.size() != static_cast<std::size_t>(8 + labelCount)) {
     MURMUR_THROW(kInvalidArgument, labelPath, " is truncated");
@@ -165,7 +191,8 @@ Dataset syntheticDataset(std::int64_t size, std::uint64_t seed) {
     for (std::int64_t r = 0; r < kSide; ++r) {
       bool band = r / 3 == label;
       for (std::int64_t c = 0; c < kSide; ++c) {
-        px[(i * kSide + r) * kSide + c] = static_cast<float>((band ? 2.0 : -0.5) + 0.3 * rng.normal());
+        px[(i * kSide + r) * kSide + c] =
+            static_cast<float>((band ? 2.0 : -0.5) + 0.3 * rng.normal());
       }
     }
   }
@@ -182,12 +209,18 @@ ShardMode shardModeFromName(const std::string& name) {
   if (name == "dirichlet") {
     return ShardMode::kDirichlet;
   }
-  MURMUR_THROW(kInvalidArgument, "unknown shard mode '", name,
+  MURMUR_THROW(kInvalidArgument,
+               "unknown shard mode '",
+               name,
                "' (expected iid, label-sorted or dirichlet)");
 }
 
-Dataset shard(const Dataset& data, std::uint32_t index, std::uint32_t count, ShardMode mode,
-              std::uint64_t seed, double dirichletAlpha) {
+Dataset shard(const Dataset& data,
+              std::uint32_t index,
+              std::uint32_t count,
+              ShardMode mode,
+              std::uint64_t seed,
+              double dirichletAlpha) {
   MURMUR_REQUIRE(count >= 1 && index < count, "shard ", index, " of ", count);
   const std::int64_t n = data.size();
   runtime::Rng rng = runtime::Rng(seed).fork("shard");
@@ -201,8 +234,9 @@ Dataset shard(const Dataset& data, std::uint32_t index, std::uint32_t count, Sha
   std::vector<std::int64_t> mine;
   if (mode == ShardMode::kIid || mode == ShardMode::kLabelSorted) {
     if (mode == ShardMode::kLabelSorted) {
-      std::stable_sort(order.begin(), order.end(),
-                       [&](std::int64_t a, std::int64_t b) { return labels[a] < labels[b]; });
+      std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+        return labels[a] < labels[b];
+      });
     }
     const std::int64_t begin = n * index / count;
     const std::int64_t end = n * (index + 1) / count;
@@ -229,14 +263,16 @@ Dataset shard(const Dataset& data, std::uint32_t index, std::uint32_t count, Sha
       const auto size = static_cast<double>(members.size());
       auto begin = static_cast<std::size_t>(std::llround(size * before / total));
       auto end = static_cast<std::size_t>(std::llround(size * (before + weights[index]) / total));
-      mine.insert(mine.end(), members.begin() + static_cast<std::ptrdiff_t>(begin),
+      mine.insert(mine.end(),
+                  members.begin() + static_cast<std::ptrdiff_t>(begin),
                   members.begin() + static_cast<std::ptrdiff_t>(end));
     }
   }
   MURMUR_REQUIRE(!mine.empty(), "shard ", index, " of ", count, " is empty (", n, " samples)");
   at::Tensor idx = at::tensor(mine, at::TensorOptions().dtype(c10::kLong));
   return Dataset(at::index_select(data.images(), 0, idx).contiguous(),
-                 at::index_select(data.labels(), 0, idx).contiguous(), data.classes());
+                 at::index_select(data.labels(), 0, idx).contiguous(),
+                 data.classes());
 }
 
 }  // namespace murmur::peer

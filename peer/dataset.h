@@ -23,6 +23,7 @@ class Dataset {
   const at::Tensor& images() const;
   const at::Tensor& labels() const;
   std::int64_t size() const;
+
   std::int64_t classes() const { return classes_; }
 
  private:
@@ -51,7 +52,11 @@ ShardMode shardModeFromName(const std::string& name);
 
 // Peer `index` of `count` gets a disjoint part of `data`; every peer computes the same partition
 // from the same seed. Throws Error(kInvalidArgument) if a shard would be empty.
-Dataset shard(const Dataset& data, std::uint32_t index, std::uint32_t count, ShardMode mode,
-              std::uint64_t seed, double dirichletAlpha = 0.5);
+Dataset shard(const Dataset& data,
+              std::uint32_t index,
+              std::uint32_t count,
+              ShardMode mode,
+              std::uint64_t seed,
+              double dirichletAlpha = 0.5);
 
 }  // namespace murmur::peer

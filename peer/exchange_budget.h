@@ -21,7 +21,8 @@ class ExchangeBudget {
   void earnForStep();
 
   // Compute: if comm is over the cap behind, wait up to `timeout` for it to catch up, then drop
-  // what is still above the cap (no live neighbour must not stall training). Returns seconds waited.
+  // what is still above the cap (no live neighbour must not stall training). Returns seconds
+  // waited.
   double waitWhileOverCap(runtime::Duration timeout);
 
   // Comm: may an exchange start?

@@ -27,8 +27,8 @@ struct MlpImpl : torch::nn::Module {
 
 struct LeNet5Impl : torch::nn::Module {
   LeNet5Impl()
-      : conv1(register_module(
-            "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 6, 5).padding(2)))),
+      : conv1(register_module("conv1",
+                              torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 6, 5).padding(2)))),
         conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(6, 16, 5)))),
         fc1(register_module("fc1", torch::nn::Linear(16 * 5 * 5, 120))),
         fc2(register_module("fc2", torch::nn::Linear(120, 84))),
@@ -95,10 +95,16 @@ std::vector<at::Tensor> Model::parameters() const {
   return out;
 }
 
-at::Tensor Model::forward(const at::Tensor& input) { return impl_->forward(input); }
+at::Tensor Model::forward(const at::Tensor& input) {
+  return impl_->forward(input);
+}
 
-void Model::setTraining(bool training) { impl_->module->train(training); }
+void Model::setTraining(bool training) {
+  impl_->module->train(training);
+}
 
-std::vector<std::string> builtinModelNames() { return {"mlp", "lenet5"}; }
+std::vector<std::string> builtinModelNames() {
+  return {"mlp", "lenet5"};
+}
 
 }  // namespace murmur::peer

@@ -1,12 +1,11 @@
 #include "peer/node.h"
 
-#include <ATen/Parallel.h>
-#include <ATen/core/Tensor.h>
-
 #include <chrono>
 #include <exception>
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
 
 #include "gossip/topology.h"
 #include "momentum/acid_constants.h"
@@ -20,6 +19,8 @@
 #include "runtime/metrics.h"
 #include "runtime/rng.h"
 
+#include <nlohmann/json.hpp>
+
 namespace murmur::peer {
 namespace {
 
@@ -31,7 +32,8 @@ std::uint64_t counter(const runtime::MetricsRegistry& metrics, const std::string
   return static_cast<std::uint64_t>(metrics.read(name));
 }
 
-std::uint64_t sumCounters(const runtime::MetricsRegistry& metrics, const std::string& base,
+std::uint64_t sumCounters(const runtime::MetricsRegistry& metrics,
+                          const std::string& base,
                           std::initializer_list<const char*> labels) {
   std::uint64_t total = 0;
   for (const char* label : labels) {
@@ -41,10 +43,16 @@ std::uint64_t sumCounters(const runtime::MetricsRegistry& metrics, const std::st
 }
 
 std::uint64_t droppedMessages(const runtime::MetricsRegistry& metrics) {
-  return sumCounters(metrics, "messages_dropped_total",
-                     {"reason=\"unknown_sender\"", "reason=\"malformed\"", "reason=\"version\"",
-                      "reason=\"spoofed\"", "reason=\"misdirected\"", "reason=\"run_mismatch\"",
-                      "reason=\"bad_payload\"", "reason=\"unexpected_final\""});
+  return sumCounters(metrics,
+                     "messages_dropped_total",
+                     {"reason=\"unknown_sender\"",
+                      "reason=\"malformed\"",
+                      "reason=\"version\"",
+                      "reason=\"spoofed\"",
+                      "reason=\"misdirected\"",
+                      "reason=\"run_mismatch\"",
+                      "reason=\"bad_payload\"",
+                      "reason=\"unexpected_final\""});
 }
 
 }  // namespace
@@ -67,6 +75,8 @@ std::string summaryToJson(const PeerSummary& s) {
       {"final_members", s.finalMembers},
       {"final_problem", s.finalProblem},
       {"consensus_distance_final", s.consensusDistanceFinal},
+      {"conserved_moment_start", s.conservedMomentStart},
+      {"conserved_moment_final", s.conservedMomentFinal},
       {"exchanges_applied", s.exchangesApplied},
       {"exchanges_initiated", s.exchangesInitiated},
       {"exchanges_busy", s.exchangesBusy},
@@ -112,17 +122,25 @@ PeerSummary Node::run() {
   momentum::AcidParams acid =
       o.momentum ? momentum::AcidParams::from(constants) : momentum::AcidParams::baseline();
   if (o.momentum && constants.equalsBaseline) {
-    MURMUR_LOG(kWarn, "momentum",
+    MURMUR_LOG(kWarn,
+               "momentum",
                "on the {} topology A²CiD² equals the baseline (α̃ = ½): running plain gossip",
                o.topology);
   }
 
   // Model (same seed on every peer: same initial weights), flattened for single-pass exchanges.
-  std::unique_ptr<Model> model = Model::create(o.model, o.seed);
+  std::unique_ptr<Model> model =
+      Model::create(o.model, o.independentInit ? runtime::Rng(o.seed).fork(name).next() : o.seed);
   runtime::FlatParameters flat(model->parameterNames(), model->parameters());
   std::uint64_t runHash = runtime::stableHash(
-      fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={}", flat.signature(),
-                  n, o.topology, o.rate, o.momentum, o.seed));
+      fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={};init={}",
+                  flat.signature(),
+                  n,
+                  o.topology,
+                  o.rate,
+                  o.momentum,
+                  o.seed,
+                  o.independentInit));
 
   // Data.
   Dataset train;
@@ -139,11 +157,20 @@ PeerSummary Node::run() {
   trainerOptions.seed = runtime::Rng(o.seed).fork("data-order:" + name).next();
   Trainer trainer(*model, myShard, trainerOptions);
 
-  MURMUR_LOG(kInfo, "peer",
+  MURMUR_LOG(kInfo,
+             "peer",
              "{} of {} peers, model {} ({} parameters), shard {} samples, topology {} (η={:.4f}, "
              "α̃={:.4f}{}), rate {}",
-             self, n, o.model, flat.numel(), myShard.size(), o.topology, acid.eta, acid.alphaTilde,
-             o.momentum ? "" : ", baseline", o.rate);
+             self,
+             n,
+             o.model,
+             flat.numel(),
+             myShard.size(),
+             o.topology,
+             acid.eta,
+             acid.alphaTilde,
+             o.momentum ? "" : ", baseline",
+             o.rate);
 
   // Comm.
   runtime::MetricsRegistry metrics;
@@ -186,9 +213,11 @@ PeerSummary Node::run() {
       MURMUR_LOG(kError, "peer", "comm thread failed; stopping");
     }
   });
+
   struct JoinOnExit {
     Peer& peer;
     std::thread& thread;
+
     ~JoinOnExit() {
       peer.requestStop();
       if (thread.joinable()) {
@@ -203,6 +232,7 @@ PeerSummary Node::run() {
   summary.index = self;
   summary.eta = acid.eta;
   summary.alphaTilde = acid.alphaTilde;
+  summary.conservedMomentStart = state.conservedMoment();
   runtime::Counter& stepCounter = metrics.counter("steps_total", "local gradient steps");
   runtime::Gauge& lossGauge = metrics.gauge("loss", "training loss (EMA)");
   double lossEma = 0;
@@ -230,8 +260,10 @@ PeerSummary Node::run() {
         {"loss", lossEma},
         {"test_accuracy", lastAccuracy},
         {"exchanges", counter(metrics, "exchanges_total{result=\"applied\"}")},
-        {"bytes_sent", sumCounters(metrics, "bytes_sent_total",
-                                   {"kind=\"model\"", "kind=\"control\"", "kind=\"final\""})},
+        {"bytes_sent",
+         sumCounters(metrics,
+                     "bytes_sent_total",
+                     {"kind=\"model\"", "kind=\"control\"", "kind=\"final\""})},
     };
     o.onProgress(line.dump());
   };
@@ -259,8 +291,13 @@ PeerSummary Node::run() {
       progress("training");
       nextProgress = t + o.progressIntervalSeconds;
       if (!o.onProgress && static_cast<int>(t) % 10 == 0) {
-        MURMUR_LOG(kInfo, "peer", "step {}/{} loss {:.3f} test acc {:.3f}", trainer.steps(),
-                   o.steps, lossEma, lastAccuracy);
+        MURMUR_LOG(kInfo,
+                   "peer",
+                   "step {}/{} loss {:.3f} test acc {:.3f}",
+                   trainer.steps(),
+                   o.steps,
+                   lossEma,
+                   lastAccuracy);
       }
     }
   }
@@ -276,8 +313,12 @@ PeerSummary Node::run() {
   summary.epochs = trainer.epochs();
   summary.finalLoss = lossEma;
   summary.computeWaitSeconds = computeWait;
-  MURMUR_LOG(kInfo, "peer", "trained {} steps ({:.2f} epochs of the shard): local test accuracy {:.4f}",
-             trainer.steps(), trainer.epochs(), local.accuracy);
+  MURMUR_LOG(kInfo,
+             "peer",
+             "trained {} steps ({:.2f} epochs of the shard): local test accuracy {:.4f}",
+             trainer.steps(),
+             trainer.epochs(),
+             local.accuracy);
 
   // End of run: everyone averages exactly, then evaluates the average.
   state.stopTraining(clock.now());
@@ -294,6 +335,7 @@ PeerSummary Node::run() {
   summary.finalMembers = final->members;
   summary.finalProblem = final->problem;
   summary.consensusDistanceFinal = final->consensusDistance;
+  summary.conservedMomentFinal = final->conservedMoment;
   if (final->averaged) {
     summary.testAccuracyAverage = evaluate(*model, test).accuracy;
     lastAccuracy = summary.testAccuracyAverage;
@@ -304,8 +346,8 @@ PeerSummary Node::run() {
   summary.exchangesInitiated = counter(metrics, "exchanges_initiated_total");
   summary.exchangesBusy = counter(metrics, "exchanges_total{result=\"busy\"}");
   summary.exchangesTimedOut = counter(metrics, "exchanges_total{result=\"timeout\"}");
-  summary.bytesSent = sumCounters(metrics, "bytes_sent_total",
-                                  {"kind=\"model\"", "kind=\"control\"", "kind=\"final\""});
+  summary.bytesSent = sumCounters(
+      metrics, "bytes_sent_total", {"kind=\"model\"", "kind=\"control\"", "kind=\"final\""});
   summary.bytesReceived =
       sumCounters(metrics, "bytes_received_total", {"kind=\"model\"", "kind=\"control\""});
   summary.messagesDropped = droppedMessages(metrics);

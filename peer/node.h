@@ -20,22 +20,23 @@
 namespace murmur::peer {
 
 struct NodeOptions {
-  std::string name;                  // our entry in `peers` (empty: the entry at `bind`)
-  std::string bind;                  // address to bind (empty: our entry's address)
-  std::vector<PeerEntry> peers;      // the agreed peer list, identical on every peer
-  std::string model = "lenet5";      // mlp | lenet5
+  std::string name;              // our entry in `peers` (empty: the entry at `bind`)
+  std::string bind;              // address to bind (empty: our entry's address)
+  std::vector<PeerEntry> peers;  // the agreed peer list, identical on every peer
+  std::string model = "lenet5";  // mlp | lenet5
   std::string dataDir = "/usr/share/datasets/fashion-mnist";
-  bool syntheticData = false;        // tests: generated data instead of dataDir
+  bool syntheticData = false;  // tests: generated data instead of dataDir
   std::int64_t syntheticSize = 4096;
-  std::string shard = "iid";         // iid | label-sorted | dirichlet
+  std::string shard = "iid";  // iid | label-sorted | dirichlet
   double dirichletAlpha = 0.5;
-  std::string topology = "ring";     // complete | ring | exponential | edge file
-  double rate = 1.0;                 // exchanges per peer per gradient step
-  bool momentum = true;              // false: the baseline (α̃ = ½, d ≡ 0)
-  bool gossip = true;                // false: no exchanges until the final average
-  std::int64_t steps = 2000;         // local gradient steps
+  std::string topology = "ring";  // complete | ring | exponential | edge file
+  double rate = 1.0;              // exchanges per peer per gradient step
+  bool momentum = true;           // false: the baseline (α̃ = ½, d ≡ 0)
+  bool gossip = true;             // false: no exchanges until the final average
+  std::int64_t steps = 2000;      // local gradient steps
   TrainerOptions trainer;
   std::uint64_t seed = 1;            // shared: initial weights, shards; per peer: data order
+  bool independentInit = false;      // each peer draws its own initial weights (experiments)
   double evalIntervalSeconds = 5;    // local test accuracy timeline cadence (0: off)
   std::int64_t evalSamples = 2000;   // test samples per timeline point
   double finalTimeoutSeconds = 300;  // the end-of-run average gives up after this
@@ -61,11 +62,13 @@ struct PeerSummary {
   std::vector<std::string> finalMembers;
   std::string finalProblem;
   double consensusDistanceFinal = 0;
+  double conservedMomentStart = 0;  // SharedModelState::conservedMoment() at start and before the
+  double conservedMomentFinal = 0;  // final average: their swarm sums agree when lr = 0
   std::uint64_t exchangesApplied = 0;
   std::uint64_t exchangesInitiated = 0;
   std::uint64_t exchangesBusy = 0;
   std::uint64_t exchangesTimedOut = 0;
-  std::uint64_t bytesSent = 0;      // model + control + final
+  std::uint64_t bytesSent = 0;  // model + control + final
   std::uint64_t bytesReceived = 0;
   std::uint64_t messagesDropped = 0;
   double realisedRate = 0;
@@ -73,7 +76,7 @@ struct PeerSummary {
   double eta = 0;
   double alphaTilde = 0.5;
   std::vector<std::pair<double, double>> accuracyTimeline;  // (seconds, local test accuracy)
-  std::string metrics;  // Prometheus text at the end
+  std::string metrics;                                      // Prometheus text at the end
 };
 
 // JSON object of a summary (the per-peer --summary-json format).

@@ -1,6 +1,7 @@
 #include "peer/peer.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "compression/codec.h"
 #include "runtime/error.h"
@@ -62,8 +63,12 @@ const char* resultName(gossip::ExchangeResult result) {
 
 }  // namespace
 
-Peer::Peer(PeerOptions options, transport::ZmqTransport& transport, SharedModelState& state,
-           ExchangeBudget& budget, runtime::MetricsRegistry& metrics, const runtime::Clock& clock)
+Peer::Peer(PeerOptions options,
+           transport::ZmqTransport& transport,
+           SharedModelState& state,
+           ExchangeBudget& budget,
+           runtime::MetricsRegistry& metrics,
+           const runtime::Clock& clock)
     : options_(std::move(options)),
       transport_(transport),
       state_(state),
@@ -71,13 +76,18 @@ Peer::Peer(PeerOptions options, transport::ZmqTransport& transport, SharedModelS
       metrics_(metrics),
       clock_(clock),
       fsm_(options_.self, options_.exchange, runtime::Rng(options_.seed).fork("fsm").next()),
-      liveness_(static_cast<std::uint32_t>(options_.peers.size()), options_.self, clock.now(),
+      liveness_(static_cast<std::uint32_t>(options_.peers.size()),
+                options_.self,
+                clock.now(),
                 options_.liveness),
       rng_(runtime::Rng(options_.seed).fork("neighbours")),
       doneFrom_(options_.peers.size(), false) {
   MURMUR_REQUIRE(options_.self.value < options_.peers.size(), "self index out of range");
   MURMUR_REQUIRE(options_.topology.size() == options_.peers.size(),
-                 "topology has ", options_.topology.size(), " lists for ", options_.peers.size(),
+                 "topology has ",
+                 options_.topology.size(),
+                 " lists for ",
+                 options_.peers.size(),
                  " peers");
   for (std::uint32_t i = 0; i < options_.peers.size(); ++i) {
     idByName_[options_.peers[i].name] = i;
@@ -88,8 +98,8 @@ void Peer::run() {
   while (!stop_.load()) {
     runtime::TimePoint now = clock_.now();
     tick(now);
-    runtime::Duration wait = std::clamp<runtime::Duration>(nextWakeup(now) - now,
-                                                           runtime::Duration::zero(), kMaxPollWait);
+    runtime::Duration wait = std::clamp<runtime::Duration>(
+        nextWakeup(now) - now, runtime::Duration::zero(), kMaxPollWait);
     for (const transport::InboundMessage& message : transport_.poll(wait)) {
       handle(message, clock_.now());
     }
@@ -184,7 +194,8 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     return;
   }
   if (envelope.version != wire::kProtocolVersion) {
-    drop("version", who,
+    drop("version",
+         who,
          "protocol version " + std::to_string(envelope.version) + ", ours is " +
              std::to_string(wire::kProtocolVersion),
          now);
@@ -199,18 +210,23 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     return;
   }
   if (envelope.runHash != options_.runHash) {
-    drop("run_mismatch", who,
+    drop("run_mismatch",
+         who,
          fmt::format("run hash {:016x}, ours {:016x}: another model or other run settings",
-                     envelope.runHash, options_.runHash),
+                     envelope.runHash,
+                     options_.runHash),
          now);
     return;
   }
   const bool wantsModel = carriesModel(envelope.type);
   if (envelope.payloads.size() != (wantsModel ? 1U : 0U) ||
       message.frames.size() != envelope.payloads.size() + 1) {
-    drop("malformed", who,
-         fmt::format("{} with {} payloads in {} frames", wire::messageTypeName(envelope.type),
-                     envelope.payloads.size(), message.frames.size()),
+    drop("malformed",
+         who,
+         fmt::format("{} with {} payloads in {} frames",
+                     wire::messageTypeName(envelope.type),
+                     envelope.payloads.size(),
+                     message.frames.size()),
          now);
     return;
   }
@@ -218,15 +234,27 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
   if (wantsModel) {
     const wire::PayloadInfo& info = envelope.payloads[0];
     if (info.dtype != runtime::DType::kFloat32 || info.numel != state_.numel()) {
-      drop("bad_payload", who,
+      drop("bad_payload",
+           who,
            fmt::format("payload of {} elements, the model has {}", info.numel, state_.numel()),
            now);
       return;
     }
+    runtime::Blob frame = message.frames[1];
+    if (reinterpret_cast<std::uintptr_t>(frame.data) % alignof(float) != 0 &&
+        frame.bytes == state_.numel() * sizeof(float)) {
+      // libzmq receives small messages into a shared buffer at any offset: realign into a
+      // pooled buffer (large messages get their own allocation and need no copy).
+      std::shared_ptr<BufferPool::Buffer> aligned = state_.pool().acquire();
+      std::memcpy(aligned->data(), frame.data, frame.bytes);
+      frame.data = reinterpret_cast<const std::byte*>(aligned->data());
+      frame.keepAlive = std::move(aligned);
+      metrics_.counter("payloads_realigned_total").add();
+    }
     try {
       const compression::Codec& codec =
           compression::codecFor(static_cast<compression::CodecId>(info.codec));
-      model = codec.decode(message.frames[1], state_.numel());
+      model = codec.decode(frame, state_.numel());
     } catch (const runtime::Error& e) {
       drop("bad_payload", who, e.what(), now);
       return;
@@ -257,7 +285,8 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
   }
 }
 
-void Peer::handleExchange(const wire::Envelope& envelope, const runtime::Blob* payload,
+void Peer::handleExchange(const wire::Envelope& envelope,
+                          const runtime::Blob* payload,
                           runtime::TimePoint now) {
   const runtime::PeerId from{envelope.sender};
   if (closed_ && envelope.type == MessageType::kPropose) {
@@ -269,13 +298,18 @@ void Peer::handleExchange(const wire::Envelope& envelope, const runtime::Blob* p
       fsm_.onMessage(from, toExchangeMessage(envelope.type), envelope.seq, now);
   if (step.ignored) {
     metrics_.counter("messages_stale_total").add();
-    MURMUR_LOG(kDebug, "gossip", "stale {} seq {} from {}", wire::messageTypeName(envelope.type),
-               envelope.seq, nameOf(from));
+    MURMUR_LOG(kDebug,
+               "gossip",
+               "stale {} seq {} from {}",
+               wire::messageTypeName(envelope.type),
+               envelope.seq,
+               nameOf(from));
   }
   processStep(step, payload, now);
 }
 
-void Peer::processStep(const gossip::ExchangeStep& step, const runtime::Blob* received,
+void Peer::processStep(const gossip::ExchangeStep& step,
+                       const runtime::Blob* received,
                        runtime::TimePoint now) {
   for (const gossip::Outgoing& out : step.send) {
     std::vector<runtime::Blob> payloads;
@@ -290,8 +324,8 @@ void Peer::processStep(const gossip::ExchangeStep& step, const runtime::Blob* re
     }
     if (!sendMessage(out.to, toWireType(out.type), out.seq, payloads) && out.withSnapshot) {
       // Not delivered: the exchange cannot complete; let the deadline end it.
-      MURMUR_LOG(kDebug, "gossip", "could not send {} to {}", static_cast<int>(out.type),
-                 nameOf(out.to));
+      MURMUR_LOG(
+          kDebug, "gossip", "could not send {} to {}", static_cast<int>(out.type), nameOf(out.to));
     }
   }
   if (step.applyReceived) {
@@ -312,13 +346,16 @@ void Peer::processStep(const gossip::ExchangeStep& step, const runtime::Blob* re
                 std::chrono::duration_cast<std::chrono::microseconds>(now - exchangeStart_)
                     .count()));
       }
-      MURMUR_LOG(kDebug, "gossip", "exchange {} with {} applied", outcome.seq,
-                 nameOf(outcome.peer));
+      MURMUR_LOG(
+          kDebug, "gossip", "exchange {} with {} applied", outcome.seq, nameOf(outcome.peer));
     } else if (outcome.result == gossip::ExchangeResult::kTimedOut) {
       liveness_.failed(outcome.peer);
       if (now - lastWarning_["timeout:" + nameOf(outcome.peer)] > kWarningInterval) {
         lastWarning_["timeout:" + nameOf(outcome.peer)] = now;
-        MURMUR_LOG(kWarn, "gossip", "exchange {} with {} timed out; nothing applied", outcome.seq,
+        MURMUR_LOG(kWarn,
+                   "gossip",
+                   "exchange {} with {} timed out; nothing applied",
+                   outcome.seq,
                    nameOf(outcome.peer));
       }
     }
@@ -356,6 +393,7 @@ void Peer::advanceFinal(runtime::TimePoint now) {
     average_ = std::make_unique<sync::ExactAverage>(members, state_.numel());
     finalSnapshot_ = state_.pool().acquire();
     state_.copyParameters(now, finalSnapshot_->data());
+    conservedMoment_ = state_.conservedMoment();
     runtime::Blob own;
     own.data = reinterpret_cast<const std::byte*>(finalSnapshot_->data());
     own.bytes = finalSnapshot_->size() * sizeof(float);
@@ -375,7 +413,9 @@ void Peer::advanceFinal(runtime::TimePoint now) {
   }
   for (runtime::PeerId id : average_->missing()) {
     if (liveness_.health(id, now) == gossip::PeerHealth::kDead) {
-      MURMUR_LOG(kWarn, "peer", "{} died before sending its final model; averaging without it",
+      MURMUR_LOG(kWarn,
+                 "peer",
+                 "{} died before sending its final model; averaging without it",
                  nameOf(id));
       average_->excuse(id);
     }
@@ -387,6 +427,7 @@ void Peer::advanceFinal(runtime::TimePoint now) {
   std::vector<float> mean(state_.numel());
   average_->average(mean.data());
   result.consensusDistance = average_->consensusDistance();
+  result.conservedMoment = conservedMoment_;
   state_.replaceParameters(mean.data());
   result.averaged = true;
   for (runtime::PeerId id : average_->contributors()) {
@@ -398,8 +439,11 @@ void Peer::advanceFinal(runtime::TimePoint now) {
 void Peer::completeFinal(FinalResult result) {
   closed_ = true;
   if (result.averaged) {
-    MURMUR_LOG(kInfo, "peer", "exact average over {} peers done (consensus distance before: {:.3g})",
-               result.members.size(), result.consensusDistance);
+    MURMUR_LOG(kInfo,
+               "peer",
+               "exact average over {} peers done (consensus distance before: {:.3g})",
+               result.members.size(),
+               result.consensusDistance);
   } else {
     MURMUR_LOG(kWarn, "peer", "{}", result.problem);
   }
@@ -410,7 +454,9 @@ void Peer::completeFinal(FinalResult result) {
   finalReady_.notify_all();
 }
 
-bool Peer::sendMessage(runtime::PeerId to, MessageType type, runtime::Seq seq,
+bool Peer::sendMessage(runtime::PeerId to,
+                       MessageType type,
+                       runtime::Seq seq,
                        const std::vector<runtime::Blob>& payloads) {
   wire::Envelope envelope;
   envelope.type = type;
@@ -438,14 +484,17 @@ bool Peer::sendMessage(runtime::PeerId to, MessageType type, runtime::Seq seq,
   }
   metrics_.counter("bytes_sent_total{kind=\"control\"}").add(head.size());
   if (modelBytes > 0) {
-    metrics_.counter(type == MessageType::kFinal ? "bytes_sent_total{kind=\"final\"}"
-                                                 : "bytes_sent_total{kind=\"model\"}")
+    metrics_
+        .counter(type == MessageType::kFinal ? "bytes_sent_total{kind=\"final\"}"
+                                             : "bytes_sent_total{kind=\"model\"}")
         .add(modelBytes);
   }
   return true;
 }
 
-void Peer::drop(const std::string& reason, const std::string& who, const std::string& detail,
+void Peer::drop(const std::string& reason,
+                const std::string& who,
+                const std::string& detail,
                 runtime::TimePoint now) {
   metrics_.counter("messages_dropped_total{reason=\"" + reason + "\"}").add();
   std::string key = reason + ":" + who;

@@ -48,13 +48,18 @@ struct FinalResult {
   bool averaged = false;             // x now holds the average of `members`
   std::vector<std::string> members;  // whose models are in it
   double consensusDistance = 0;      // (1/m) Σ‖x_i − x̄‖² of the models before averaging
+  double conservedMoment = 0;        // SharedModelState::conservedMoment() before averaging
   std::string problem;               // why not averaged, if not
 };
 
 class Peer {
  public:
-  Peer(PeerOptions options, transport::ZmqTransport& transport, SharedModelState& state,
-       ExchangeBudget& budget, runtime::MetricsRegistry& metrics, const runtime::Clock& clock);
+  Peer(PeerOptions options,
+       transport::ZmqTransport& transport,
+       SharedModelState& state,
+       ExchangeBudget& budget,
+       runtime::MetricsRegistry& metrics,
+       const runtime::Clock& clock);
 
   // The comm loop; returns after requestStop(). Thread: comm.
   void run();
@@ -80,18 +85,25 @@ class Peer {
  private:
   void tick(runtime::TimePoint now);
   void handle(const transport::InboundMessage& message, runtime::TimePoint now);
-  void handleExchange(const wire::Envelope& envelope, const runtime::Blob* payload,
+  void handleExchange(const wire::Envelope& envelope,
+                      const runtime::Blob* payload,
                       runtime::TimePoint now);
-  void processStep(const gossip::ExchangeStep& step, const runtime::Blob* received,
+  void processStep(const gossip::ExchangeStep& step,
+                   const runtime::Blob* received,
                    runtime::TimePoint now);
   void maybeInitiate(runtime::TimePoint now);
   void advanceFinal(runtime::TimePoint now);
   void completeFinal(FinalResult result);
-  bool sendMessage(runtime::PeerId to, wire::MessageType type, runtime::Seq seq,
+  bool sendMessage(runtime::PeerId to,
+                   wire::MessageType type,
+                   runtime::Seq seq,
                    const std::vector<runtime::Blob>& payloads);
-  void drop(const std::string& reason, const std::string& who, const std::string& detail,
+  void drop(const std::string& reason,
+            const std::string& who,
+            const std::string& detail,
             runtime::TimePoint now);
   runtime::TimePoint nextWakeup(runtime::TimePoint now) const;
+
   const std::string& nameOf(runtime::PeerId id) const { return options_.peers[id.value].name; }
 
   PeerOptions options_;
@@ -117,6 +129,7 @@ class Peer {
   std::map<std::uint32_t, runtime::Blob> earlyFinals_;
   bool closed_ = false;  // the final average is done: refuse further exchanges
   std::map<std::string, runtime::TimePoint> lastWarning_;
+  double conservedMoment_ = 0;  // at the final snapshot
 
   // Cross-thread.
   std::atomic<bool> stop_{false};

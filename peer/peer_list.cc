@@ -18,7 +18,9 @@ void validateAddress(const std::string& address, const std::string& where) {
   MURMUR_REQUIRE(ok, where, ": '", address, "' is not a tcp://HOST:PORT address");
 }
 
-std::string defaultName(const std::string& address) { return address.substr(6); }
+std::string defaultName(const std::string& address) {
+  return address.substr(6);
+}
 
 }  // namespace
 
@@ -48,12 +50,12 @@ std::vector<PeerEntry> parsePeerListText(const std::string& text, const std::str
   std::set<std::string> addresses;
   for (const PeerEntry& p : peers) {
     MURMUR_REQUIRE(names.insert(p.name).second, origin, ": duplicate peer name '", p.name, "'");
-    MURMUR_REQUIRE(addresses.insert(p.address).second, origin, ": duplicate address '", p.address,
-                   "'");
+    MURMUR_REQUIRE(
+        addresses.insert(p.address).second, origin, ": duplicate address '", p.address, "'");
     MURMUR_REQUIRE(p.name.size() <= 255, origin, ": peer name '", p.name, "' is too long");
   }
-  MURMUR_REQUIRE(peers.size() >= 2, origin, ": a swarm needs at least 2 peers, found ",
-                 peers.size());
+  MURMUR_REQUIRE(
+      peers.size() >= 2, origin, ": a swarm needs at least 2 peers, found ", peers.size());
   return peers;
 }
 
@@ -64,7 +66,9 @@ std::vector<PeerEntry> parsePeerList(const std::string& spec) {
     text << in.rdbuf();
     return parsePeerListText(text.str(), spec);
   }
-  MURMUR_REQUIRE(spec.find("tcp://") != std::string::npos, "--peers '", spec,
+  MURMUR_REQUIRE(spec.find("tcp://") != std::string::npos,
+                 "--peers '",
+                 spec,
                  "' is neither a readable file nor a comma-separated list of tcp:// addresses");
   std::string lines = spec;
   for (char& c : lines) {
@@ -75,7 +79,8 @@ std::vector<PeerEntry> parsePeerList(const std::string& spec) {
   return parsePeerListText(lines, "--peers");
 }
 
-std::uint32_t findSelf(const std::vector<PeerEntry>& peers, const std::string& name,
+std::uint32_t findSelf(const std::vector<PeerEntry>& peers,
+                       const std::string& name,
                        const std::string& bindAddress) {
   std::string known;
   for (std::size_t i = 0; i < peers.size(); ++i) {
@@ -85,8 +90,12 @@ std::uint32_t findSelf(const std::vector<PeerEntry>& peers, const std::string& n
     known += (known.empty() ? "" : ", ") + peers[i].name;
   }
   if (name.empty()) {
-    MURMUR_THROW(kInvalidArgument, "--bind ", bindAddress,
-                 " matches no address in the peer list; pass --name (known: ", known, ")");
+    MURMUR_THROW(kInvalidArgument,
+                 "--bind ",
+                 bindAddress,
+                 " matches no address in the peer list; pass --name (known: ",
+                 known,
+                 ")");
   }
   MURMUR_THROW(kInvalidArgument, "--name ", name, " is not in the peer list (known: ", known, ")");
 }

@@ -21,7 +21,8 @@ std::vector<PeerEntry> parsePeerListText(const std::string& text, const std::str
 
 // Index of the entry named `name` or, if name is empty, bound at `bindAddress`. Throws
 // Error(kInvalidArgument) listing the known names when there is none.
-std::uint32_t findSelf(const std::vector<PeerEntry>& peers, const std::string& name,
+std::uint32_t findSelf(const std::vector<PeerEntry>& peers,
+                       const std::string& name,
                        const std::string& bindAddress);
 
 }  // namespace murmur::peer

@@ -6,8 +6,11 @@
 
 namespace murmur::peer {
 
-SharedModelState::SharedModelState(float* x, std::size_t numel, momentum::AcidParams params,
-                                   runtime::TimePoint start, ModelClockOptions clock)
+SharedModelState::SharedModelState(float* x,
+                                   std::size_t numel,
+                                   momentum::AcidParams params,
+                                   runtime::TimePoint start,
+                                   ModelClockOptions clock)
     : numel_(numel),
       pool_(numel),
       clockOptions_(clock),
@@ -72,14 +75,15 @@ std::shared_ptr<BufferPool::Buffer> SharedModelState::snapshot(runtime::TimePoin
   return buffer;
 }
 
-void SharedModelState::submitExchange(runtime::TimePoint now, runtime::Blob peerSnapshot,
+void SharedModelState::submitExchange(runtime::TimePoint now,
+                                      runtime::Blob peerSnapshot,
                                       std::shared_ptr<const BufferPool::Buffer> selfSnapshot) {
   MURMUR_CHECK(peerSnapshot.numel() == numel_ && peerSnapshot.dtype == runtime::DType::kFloat32,
                "peer snapshot of the wrong size reached the model");
   MURMUR_CHECK(selfSnapshot && selfSnapshot->size() == numel_, "missing own snapshot");
   runtime::MutexLock lock(mu_);
-  pending_.push_back(PendingExchange{normalizedTime(now), std::move(peerSnapshot),
-                                     std::move(selfSnapshot)});
+  pending_.push_back(
+      PendingExchange{normalizedTime(now), std::move(peerSnapshot), std::move(selfSnapshot)});
   if (!training_) {
     applyPending();
   }
@@ -105,6 +109,19 @@ void SharedModelState::copyParameters(runtime::TimePoint now, float* out) {
     applyPending();
   }
   state_.snapshotAt(normalizedTime(now), out);
+}
+
+double SharedModelState::conservedMoment() const {
+  runtime::MutexLock lock(mu_);
+  MURMUR_CHECK(pending_.empty(), "conservedMoment() with exchanges still queued");
+  const float* x = state_.x();
+  const float* d = state_.gap();
+  double total = 0;
+  for (std::size_t k = 0; k < numel_; ++k) {
+    double weight = 1.0 + static_cast<double>(k % 7) / 7.0;
+    total += weight * (static_cast<double>(x[k]) + (d != nullptr ? 0.5 * d[k] : 0.0));
+  }
+  return total;
 }
 
 std::size_t SharedModelState::pendingExchanges() const {

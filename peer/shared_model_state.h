@@ -22,15 +22,18 @@
 namespace murmur::peer {
 
 struct ModelClockOptions {
-  double emaWeight = 0.05;               // weight of the newest step interval in the EMA
-  double initialStepSeconds = 0.01;      // interval assumed before the first step is measured
+  double emaWeight = 0.05;           // weight of the newest step interval in the EMA
+  double initialStepSeconds = 0.01;  // interval assumed before the first step is measured
 };
 
 class SharedModelState {
  public:
   // x: the model's flat parameters (numel floats, owned by the caller, outliving this object).
-  SharedModelState(float* x, std::size_t numel, momentum::AcidParams params,
-                   runtime::TimePoint start, ModelClockOptions clock = {});
+  SharedModelState(float* x,
+                   std::size_t numel,
+                   momentum::AcidParams params,
+                   runtime::TimePoint start,
+                   ModelClockOptions clock = {});
 
   // Compute thread, after backward: replays queued exchanges, mixes to now, then runs
   // `applyUpdate` (the optimizer step: an increment on x, which leaves the gap alone) under the
@@ -46,7 +49,8 @@ class SharedModelState {
   // Comm thread: Δ = peer − self is to be applied as of now. While training, it is queued for the
   // compute thread; after stopTraining() it is applied at once. The blob and buffer stay alive
   // until then.
-  void submitExchange(runtime::TimePoint now, runtime::Blob peerSnapshot,
+  void submitExchange(runtime::TimePoint now,
+                      runtime::Blob peerSnapshot,
                       std::shared_ptr<const BufferPool::Buffer> selfSnapshot);
 
   // Training ended: apply what is queued and apply future exchanges immediately.
@@ -57,6 +61,11 @@ class SharedModelState {
 
   // Copies x (mixed to now) into `out` (numel floats).
   void copyParameters(runtime::TimePoint now, float* out);
+
+  // Σ_k w_k (x_k + d_k/2) with fixed weights w_k = 1 + (k mod 7)/7: a linear functional of
+  // x + x̃, which every exchange (pairwise) and every mix (per peer) conserves. With lr = 0 its sum
+  // over the swarm must not move: a check of the whole exchange path on real runs.
+  double conservedMoment() const;
 
   std::size_t numel() const { return numel_; }
 

@@ -1,9 +1,9 @@
 #include "peer/trainer.h"
 
-#include <torch/torch.h>
-
 #include <algorithm>
 #include <numeric>
+
+#include <torch/torch.h>
 
 #include "runtime/error.h"
 #include "runtime/rng.h"
@@ -79,7 +79,8 @@ double Trainer::computeGradients() {
   if (s.cursor + static_cast<std::size_t>(batch) > s.order.size()) {
     s.reshuffle();
   }
-  std::copy_n(s.order.begin() + static_cast<std::ptrdiff_t>(s.cursor), batch,
+  std::copy_n(s.order.begin() + static_cast<std::ptrdiff_t>(s.cursor),
+              batch,
               s.batchIndex.data_ptr<std::int64_t>());
   s.cursor += static_cast<std::size_t>(batch);
   torch::index_select_out(s.batchImages, s.train.images(), 0, s.batchIndex);
@@ -94,9 +95,10 @@ double Trainer::computeGradients() {
 void Trainer::applyUpdate() {
   Impl& s = *impl_;
   const TrainerOptions& o = s.options;
-  double scale = o.warmupSteps > 0
-                     ? std::min(1.0, static_cast<double>(steps_ + 1) / static_cast<double>(o.warmupSteps))
-                     : 1.0;
+  double scale =
+      o.warmupSteps > 0
+          ? std::min(1.0, static_cast<double>(steps_ + 1) / static_cast<double>(o.warmupSteps))
+          : 1.0;
   s.setLearningRate(o.lr * scale);
   torch::NoGradGuard noGrad;
   s.optimizer->step();
@@ -120,9 +122,10 @@ Evaluation evaluate(Model& model, const Dataset& data, std::int64_t limit) {
     torch::Tensor x = data.images().narrow(0, begin, len);
     torch::Tensor y = data.labels().narrow(0, begin, len);
     torch::Tensor logits = model.forward(x);
-    lossSum += torch::nn::functional::cross_entropy(
-                   logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                   .item<double>();
+    lossSum +=
+        torch::nn::functional::cross_entropy(
+            logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
     correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
   }
   model.setTraining(true);

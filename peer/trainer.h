@@ -14,13 +14,13 @@
 namespace murmur::peer {
 
 struct TrainerOptions {
-  std::string optimizer = "sgd";  // sgd | adam
-  double lr = 0.05;               // peak learning rate
-  double momentum = 0.9;          // SGD momentum (0 for plain SGD)
-  double weightDecay = 0.0;       // L2 penalty
-  std::int64_t warmupSteps = 100; // linear warm-up from lr/warmupSteps to lr
-  std::int64_t batch = 32;        // samples per step
-  std::uint64_t seed = 1;         // data order (each peer passes its own)
+  std::string optimizer = "sgd";   // sgd | adam
+  double lr = 0.05;                // peak learning rate
+  double momentum = 0.9;           // SGD momentum (0 for plain SGD)
+  double weightDecay = 0.0;        // L2 penalty
+  std::int64_t warmupSteps = 100;  // linear warm-up from lr/warmupSteps to lr
+  std::int64_t batch = 32;         // samples per step
+  std::uint64_t seed = 1;          // data order (each peer passes its own)
 };
 
 struct Evaluation {

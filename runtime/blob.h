@@ -32,7 +32,7 @@ struct Blob {
   const std::byte* data = nullptr;
   std::size_t bytes = 0;
   DType dtype = DType::kUInt8;
-  std::vector<std::int64_t> shape;   // empty means flat: bytes / dtypeSize(dtype) elements
+  std::vector<std::int64_t> shape;        // empty means flat: bytes / dtypeSize(dtype) elements
   std::shared_ptr<const void> keepAlive;  // owns `data`
 
   std::size_t numel() const { return bytes / dtypeSize(dtype); }

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <nlohmann/json.hpp>
+#include <map>
 #include <sstream>
 
 #include "runtime/error.h"
+
+#include <nlohmann/json.hpp>
 
 namespace murmur::runtime {
 namespace {
@@ -43,7 +45,10 @@ std::string jsonToText(const nlohmann::json& value, std::string_view key, std::s
     }
     return joined;
   }
-  MURMUR_THROW(kInvalidArgument, origin, ": value of '", key,
+  MURMUR_THROW(kInvalidArgument,
+               origin,
+               ": value of '",
+               key,
                "' must be a string, number, boolean or array");
 }
 
@@ -78,8 +83,13 @@ ConfigValues parseKeyValueLines(std::string_view text, std::string_view origin) 
     }
     std::size_t eq = content.find('=');
     if (eq == std::string::npos) {
-      MURMUR_THROW(kInvalidArgument, origin, ":", lineNumber, ": expected `key = value`, got '",
-                   content, "'");
+      MURMUR_THROW(kInvalidArgument,
+                   origin,
+                   ":",
+                   lineNumber,
+                   ": expected `key = value`, got '",
+                   content,
+                   "'");
     }
     std::string key = trim(content.substr(0, eq));
     std::string value = trim(content.substr(eq + 1));
@@ -97,8 +107,9 @@ ConfigValues parseKeyValueLines(std::string_view text, std::string_view origin) 
 
 bool parseBool(const std::string& text, std::string_view what) {
   std::string lower = text;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
   if (lower == "1" || lower == "true" || lower == "yes" || lower == "on") {
     return true;
   }
@@ -108,7 +119,9 @@ bool parseBool(const std::string& text, std::string_view what) {
   MURMUR_THROW(kInvalidArgument, what, ": expected true or false, got '", text, "'");
 }
 
-void appendOption(const ConfigOption& option, const std::string& value, std::string_view what,
+void appendOption(const ConfigOption& option,
+                  const std::string& value,
+                  std::string_view what,
                   std::vector<std::string>& out) {
   if (option.isFlag) {
     out.push_back("--" + option.name + "=" + (parseBool(value, what) ? "true" : "false"));
@@ -147,29 +160,41 @@ std::string envNameFor(std::string_view option) {
 }
 
 std::vector<std::string> layerArguments(
-    const std::vector<ConfigOption>& options, const ConfigValues& fileValues,
+    const std::vector<ConfigOption>& options,
+    const ConfigValues& fileValues,
     const std::function<std::optional<std::string>(const std::string&)>& getenv,
     const std::vector<std::string>& commandLine) {
-  std::vector<std::string> out;
-  auto find = [&](std::string_view name) -> const ConfigOption* {
-    for (const ConfigOption& option : options) {
-      if (option.name == name) {
-        return &option;
+  auto onCommandLine = [&](const std::string& name) {
+    const std::string flag = "--" + name;
+    for (const std::string& arg : commandLine) {
+      if (arg == flag || arg.rfind(flag + "=", 0) == 0) {
+        return true;
       }
     }
-    return nullptr;
+    return false;
   };
+  std::map<std::string, std::string> fromFile;
   for (const auto& [key, value] : fileValues) {
-    const ConfigOption* option = find(key);
-    if (option == nullptr) {
+    bool known = std::any_of(options.begin(), options.end(), [&](const ConfigOption& option) {
+      return option.name == key;
+    });
+    if (!known) {
       MURMUR_THROW(kInvalidArgument, "config file sets unknown option '", key, "'");
     }
-    appendOption(*option, value, "config file option '" + key + "'", out);
+    fromFile[key] = value;
   }
+  // Each option comes from one layer only, the highest that sets it, so that a value a higher
+  // layer overrides is never even validated.
+  std::vector<std::string> out;
   for (const ConfigOption& option : options) {
-    std::string env = envNameFor(option.name);
+    if (onCommandLine(option.name)) {
+      continue;
+    }
+    const std::string env = envNameFor(option.name);
     if (std::optional<std::string> value = getenv(env)) {
       appendOption(option, *value, "environment variable " + env, out);
+    } else if (auto it = fromFile.find(option.name); it != fromFile.end()) {
+      appendOption(option, it->second, "config file option '" + option.name + "'", out);
     }
   }
   out.insert(out.end(), commandLine.begin(), commandLine.end());

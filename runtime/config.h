@@ -31,12 +31,14 @@ ConfigValues parseConfigText(std::string_view text, std::string_view origin);
 // "summary-json" → "MURMUR_SUMMARY_JSON".
 std::string envNameFor(std::string_view option);
 
-// Builds `--name value` arguments from the file, then the environment, then appends the command
-// line, so that a last-value-wins parser sees flag > env > file > default. Keys in the file that
-// name no option are an error (a typo must not be silently ignored). `getenv` is injected so
+// Builds the argument list a parser sees: for every option not on the command line, `--name value`
+// from the environment if set there, else from the file; then the command line itself. So flag >
+// env > file > default, and an overridden value is never parsed or validated. Keys in the file
+// that name no option are an error (a typo must not be silently ignored). `getenv` is injected so
 // tests need no process environment.
 std::vector<std::string> layerArguments(
-    const std::vector<ConfigOption>& options, const ConfigValues& fileValues,
+    const std::vector<ConfigOption>& options,
+    const ConfigValues& fileValues,
     const std::function<std::optional<std::string>(const std::string&)>& getenv,
     const std::vector<std::string>& commandLine);
 

@@ -22,8 +22,8 @@ std::string_view errorKindName(ErrorKind kind) {
 
 namespace detail {
 
-void throwError(ErrorKind kind, const char* expr, const char* file, int line,
-                const std::string& message) {
+void throwError(
+    ErrorKind kind, const char* expr, const char* file, int line, const std::string& message) {
   std::ostringstream out;
   if (kind == ErrorKind::kInternal) {
     // Bugs carry their location; caller errors read like sentences.

@@ -42,33 +42,37 @@ std::string concat(const Args&... args) {
   return out.str();
 }
 
-[[noreturn]] void throwError(ErrorKind kind, const char* expr, const char* file, int line,
-                             const std::string& message);
+[[noreturn]] void throwError(
+    ErrorKind kind, const char* expr, const char* file, int line, const std::string& message);
 }  // namespace detail
 
 }  // namespace murmur::runtime
 
 // An invariant of murmur itself; failure is a bug (kInternal).
-#define MURMUR_CHECK(cond, ...)                                                                \
-  do {                                                                                         \
-    if (!(cond)) {                                                                             \
-      ::murmur::runtime::detail::throwError(::murmur::runtime::ErrorKind::kInternal, #cond,    \
-                                            __FILE__, __LINE__,                                \
-                                            ::murmur::runtime::detail::concat(__VA_ARGS__));   \
-    }                                                                                          \
+#define MURMUR_CHECK(cond, ...)                                                              \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
+      ::murmur::runtime::detail::throwError(::murmur::runtime::ErrorKind::kInternal,         \
+                                            #cond,                                           \
+                                            __FILE__,                                        \
+                                            __LINE__,                                        \
+                                            ::murmur::runtime::detail::concat(__VA_ARGS__)); \
+    }                                                                                        \
   } while (false)
 
 // A precondition on the caller's input; failure is the caller's (kInvalidArgument).
-#define MURMUR_REQUIRE(cond, ...)                                                                  \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      ::murmur::runtime::detail::throwError(::murmur::runtime::ErrorKind::kInvalidArgument, #cond, \
-                                            nullptr, 0,                                            \
-                                            ::murmur::runtime::detail::concat(__VA_ARGS__));       \
-    }                                                                                              \
+#define MURMUR_REQUIRE(cond, ...)                                                            \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
+      ::murmur::runtime::detail::throwError(::murmur::runtime::ErrorKind::kInvalidArgument,  \
+                                            #cond,                                           \
+                                            nullptr,                                         \
+                                            0,                                               \
+                                            ::murmur::runtime::detail::concat(__VA_ARGS__)); \
+    }                                                                                        \
   } while (false)
 
 // Throws Error(kind, message) built from the arguments.
-#define MURMUR_THROW(kind, ...)                                                         \
-  throw ::murmur::runtime::Error(::murmur::runtime::ErrorKind::kind,                    \
+#define MURMUR_THROW(kind, ...)                                      \
+  throw ::murmur::runtime::Error(::murmur::runtime::ErrorKind::kind, \
                                  ::murmur::runtime::detail::concat(__VA_ARGS__))

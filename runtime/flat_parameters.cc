@@ -15,14 +15,22 @@ struct FlatParameters::Impl {
 FlatParameters::FlatParameters(const std::vector<std::string>& names,
                                const std::vector<at::Tensor>& parameters)
     : impl_(std::make_unique<Impl>()) {
-  MURMUR_REQUIRE(names.size() == parameters.size(), "got ", names.size(), " names for ",
-                 parameters.size(), " parameters");
+  MURMUR_REQUIRE(names.size() == parameters.size(),
+                 "got ",
+                 names.size(),
+                 " names for ",
+                 parameters.size(),
+                 " parameters");
   MURMUR_REQUIRE(!parameters.empty(), "the model has no trainable parameters");
   std::int64_t total = 0;
   for (std::size_t i = 0; i < parameters.size(); ++i) {
     const at::Tensor& p = parameters[i];
-    MURMUR_REQUIRE(p.scalar_type() == c10::kFloat, "parameter '", names[i], "' is ",
-                   c10::toString(p.scalar_type()), "; murmur averages float32 parameters only");
+    MURMUR_REQUIRE(p.scalar_type() == c10::kFloat,
+                   "parameter '",
+                   names[i],
+                   "' is ",
+                   c10::toString(p.scalar_type()),
+                   "; murmur averages float32 parameters only");
     ParameterInfo info;
     info.name = names[i];
     info.shape.assign(p.sizes().begin(), p.sizes().end());
@@ -46,13 +54,21 @@ FlatParameters::~FlatParameters() = default;
 FlatParameters::FlatParameters(FlatParameters&&) noexcept = default;
 FlatParameters& FlatParameters::operator=(FlatParameters&&) noexcept = default;
 
-const at::Tensor& FlatParameters::flat() const { return impl_->flat; }
+const at::Tensor& FlatParameters::flat() const {
+  return impl_->flat;
+}
 
-float* FlatParameters::data() { return impl_->flat.data_ptr<float>(); }
+float* FlatParameters::data() {
+  return impl_->flat.data_ptr<float>();
+}
 
-const float* FlatParameters::data() const { return impl_->flat.data_ptr<float>(); }
+const float* FlatParameters::data() const {
+  return impl_->flat.data_ptr<float>();
+}
 
-std::int64_t FlatParameters::numel() const { return impl_->flat.numel(); }
+std::int64_t FlatParameters::numel() const {
+  return impl_->flat.numel();
+}
 
 std::uint64_t FlatParameters::signature() const {
   std::string text;

@@ -11,7 +11,9 @@ struct PeerId {
   std::uint32_t value = 0;
 
   friend bool operator==(PeerId a, PeerId b) { return a.value == b.value; }
+
   friend bool operator!=(PeerId a, PeerId b) { return a.value != b.value; }
+
   friend bool operator<(PeerId a, PeerId b) { return a.value < b.value; }
 };
 

@@ -41,7 +41,9 @@ LogLevel parseLevel(std::string_view text) {
   if (text == "off") {
     return LogLevel::kOff;
   }
-  MURMUR_THROW(kInvalidArgument, "unknown log level '", text,
+  MURMUR_THROW(kInvalidArgument,
+               "unknown log level '",
+               text,
                "' (expected debug, info, warn, error or off)");
 }
 
@@ -140,11 +142,20 @@ void logLine(LogLevel level, std::string_view subsystem, const std::string& mess
     line = fmt::format(
         "{{\"time\":\"{}.{:03d}\",\"level\":\"{}\",\"peer\":\"{}\",\"subsystem\":\"{}\","
         "\"message\":\"{}\"}}\n",
-        stamp, millis, levelName(level), jsonEscape(s.name), jsonEscape(subsystem),
+        stamp,
+        millis,
+        levelName(level),
+        jsonEscape(s.name),
+        jsonEscape(subsystem),
         jsonEscape(message));
   } else {
-    line = fmt::format("{}.{:03d} {:<5} [{}] {}: {}\n", stamp, millis, levelName(level),
-                       s.name.empty() ? "-" : s.name, subsystem, message);
+    line = fmt::format("{}.{:03d} {:<5} [{}] {}: {}\n",
+                       stamp,
+                       millis,
+                       levelName(level),
+                       s.name.empty() ? "-" : s.name,
+                       subsystem,
+                       message);
   }
   std::fputs(line.c_str(), stderr);
 }

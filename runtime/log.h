@@ -2,11 +2,11 @@
 // Thread: any. Settings are process-wide and set once by a tool's main() before threads start.
 #pragma once
 
-#include <fmt/format.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <fmt/format.h>
 
 namespace murmur::runtime {
 
@@ -28,10 +28,10 @@ void logLine(LogLevel level, std::string_view subsystem, const std::string& mess
 
 }  // namespace murmur::runtime
 
-#define MURMUR_LOG(level, subsystem, ...)                                                        \
-  do {                                                                                           \
-    if (::murmur::runtime::logEnabled(::murmur::runtime::LogLevel::level, subsystem)) {          \
-      ::murmur::runtime::logLine(::murmur::runtime::LogLevel::level, subsystem,                  \
-                                 ::fmt::format(__VA_ARGS__));                                    \
-    }                                                                                            \
+#define MURMUR_LOG(level, subsystem, ...)                                               \
+  do {                                                                                  \
+    if (::murmur::runtime::logEnabled(::murmur::runtime::LogLevel::level, subsystem)) { \
+      ::murmur::runtime::logLine(                                                       \
+          ::murmur::runtime::LogLevel::level, subsystem, ::fmt::format(__VA_ARGS__));   \
+    }                                                                                   \
   } while (false)

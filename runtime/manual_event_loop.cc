@@ -4,7 +4,9 @@
 
 namespace murmur::runtime {
 
-void ManualEventLoop::post(std::function<void()> fn) { posted_.push_back(std::move(fn)); }
+void ManualEventLoop::post(std::function<void()> fn) {
+  posted_.push_back(std::move(fn));
+}
 
 TimerId ManualEventLoop::runAt(TimePoint when, std::function<void()> fn) {
   TimerId id = nextId_++;

@@ -18,6 +18,7 @@ class ManualEventLoop final : public EventLoop {
   void post(std::function<void()> fn) override;
   TimerId runAt(TimePoint when, std::function<void()> fn) override;
   void cancel(TimerId id) override;
+
   TimePoint now() const override { return now_; }
 
   // Runs posted tasks and due timers at the current time until none is left. Returns how many ran.

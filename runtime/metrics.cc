@@ -1,13 +1,15 @@
 #include "runtime/metrics.h"
 
-#include <fmt/format.h>
-
 #include "runtime/error.h"
+
+#include <fmt/format.h>
 
 namespace murmur::runtime {
 namespace {
 
-std::string baseName(const std::string& name) { return name.substr(0, name.find('{')); }
+std::string baseName(const std::string& name) {
+  return name.substr(0, name.find('{'));
+}
 
 }  // namespace
 

@@ -52,6 +52,7 @@ class MetricsRegistry {
     std::unique_ptr<Counter> counter;
     std::unique_ptr<Gauge> gauge;
   };
+
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;
 };

@@ -14,7 +14,9 @@ std::uint64_t splitmix64(std::uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 constexpr double kPi = 3.14159265358979323846;
 
@@ -39,7 +41,9 @@ std::uint64_t Rng::next() {
   return result;
 }
 
-double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Rng::uniform() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 std::uint64_t Rng::below(std::uint64_t n) {
   MURMUR_CHECK(n > 0, "below(0)");
@@ -84,7 +88,9 @@ double Rng::normal() {
   return std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(2.0 * kPi * u2);
 }
 
-Rng Rng::fork(std::string_view label) const { return Rng(stableHash(label, seed_ ^ 0x5bd1e995ULL)); }
+Rng Rng::fork(std::string_view label) const {
+  return Rng(stableHash(label, seed_ ^ 0x5bd1e995ULL));
+}
 
 std::uint64_t stableHash(std::string_view bytes, std::uint64_t seed) {
   std::uint64_t hash = seed;

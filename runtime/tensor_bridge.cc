@@ -59,11 +59,15 @@ at::Tensor tensorFromBlob(const Blob& blob) {
     numel *= dim;
   }
   MURMUR_REQUIRE(static_cast<std::size_t>(numel) * dtypeSize(blob.dtype) == blob.bytes,
-                 "blob shape does not match its size: ", numel, " elements vs ", blob.bytes,
+                 "blob shape does not match its size: ",
+                 numel,
+                 " elements vs ",
+                 blob.bytes,
                  " bytes");
   auto keepAlive = blob.keepAlive;
   return at::from_blob(
-      const_cast<std::byte*>(blob.data), shape,
+      const_cast<std::byte*>(blob.data),
+      shape,
       [keepAlive](void*) mutable { keepAlive.reset(); },
       at::TensorOptions().dtype(scalarTypeOf(blob.dtype)));
 }

@@ -26,7 +26,9 @@ void ExactAverage::excuse(runtime::PeerId member) {
   models_.erase(member.value);
 }
 
-bool ExactAverage::complete() const { return missing().empty(); }
+bool ExactAverage::complete() const {
+  return missing().empty();
+}
 
 std::vector<runtime::PeerId> ExactAverage::missing() const {
   std::vector<runtime::PeerId> out;

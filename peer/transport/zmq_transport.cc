@@ -1,13 +1,14 @@
 #include "peer/transport/zmq_transport.h"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <map>
+
 #include <zmq.hpp>
 
 #include "runtime/error.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 namespace murmur::peer::transport {
 namespace {
@@ -57,7 +58,9 @@ ZmqTransport::~ZmqTransport() {
   }
 }
 
-std::string ZmqTransport::boundAddress() const { return impl_->bound; }
+std::string ZmqTransport::boundAddress() const {
+  return impl_->bound;
+}
 
 void ZmqTransport::connect(std::uint32_t index, const std::string& address) {
   zmq::socket_t dealer(impl_->context, zmq::socket_type::dealer);
@@ -72,13 +75,14 @@ void ZmqTransport::connect(std::uint32_t index, const std::string& address) {
   try {
     dealer.connect(address);
   } catch (const zmq::error_t& e) {
-    MURMUR_THROW(kInvalidArgument, "cannot connect to peer ", index, " at ", address, ": ",
-                 e.what());
+    MURMUR_THROW(
+        kInvalidArgument, "cannot connect to peer ", index, " at ", address, ": ", e.what());
   }
   impl_->dealers.insert_or_assign(index, std::move(dealer));
 }
 
-bool ZmqTransport::send(std::uint32_t to, const std::vector<std::byte>& envelope,
+bool ZmqTransport::send(std::uint32_t to,
+                        const std::vector<std::byte>& envelope,
                         const std::vector<runtime::Blob>& payloads) {
   auto it = impl_->dealers.find(to);
   MURMUR_CHECK(it != impl_->dealers.end(), "send to unconnected peer ", to);

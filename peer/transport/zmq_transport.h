@@ -15,11 +15,11 @@
 namespace murmur::peer::transport {
 
 struct TransportOptions {
-  std::string bindAddress;         // e.g. tcp://127.0.0.1:7000 (tcp://host:* picks a free port)
-  std::string routingId;           // our name: how the peers' ROUTERs know who sent a message
-  std::size_t maxMessageBytes = 0; // frames above this are refused by libzmq (0: no limit)
-  int sendHighWaterMark = 256;     // messages queued per peer before sends report would-block
-  int lingerMs = 2000;             // at close: time to flush the last messages (final models)
+  std::string bindAddress;          // e.g. tcp://127.0.0.1:7000 (tcp://host:* picks a free port)
+  std::string routingId;            // our name: how the peers' ROUTERs know who sent a message
+  std::size_t maxMessageBytes = 0;  // frames above this are refused by libzmq (0: no limit)
+  int sendHighWaterMark = 256;      // messages queued per peer before sends report would-block
+  int lingerMs = 2000;              // at close: time to flush the last messages (final models)
 };
 
 // One inbound message: the sender's routing id and its frames (frame 0 is the envelope).
@@ -44,7 +44,8 @@ class ZmqTransport {
 
   // Sends frame 0 (copied; small) and the payloads (zero-copy). Returns false, sending nothing,
   // when the peer's queue is full or it is not connected (dead or not yet up).
-  bool send(std::uint32_t to, const std::vector<std::byte>& envelope,
+  bool send(std::uint32_t to,
+            const std::vector<std::byte>& envelope,
             const std::vector<runtime::Blob>& payloads);
 
   // Waits up to `timeout` for inbound traffic or wake(), then returns every message ready

@@ -1,11 +1,11 @@
 #include "peer/wire/envelope.h"
 
+#include <cstring>
+
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/array.h>
 #include <kj/exception.h>
-
-#include <cstring>
 
 #include "peer/wire/envelope.capnp.h"
 #include "runtime/error.h"
@@ -39,10 +39,11 @@ std::string_view messageTypeName(MessageType type) {
 }
 
 std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
-  MURMUR_REQUIRE(envelope.senderName.size() <= kMaxNameBytes, "peer name longer than ",
-                 kMaxNameBytes, " bytes");
-  MURMUR_REQUIRE(envelope.payloads.size() <= kMaxPayloads, "more than ", kMaxPayloads,
-                 " payloads");
+  MURMUR_REQUIRE(envelope.senderName.size() <= kMaxNameBytes,
+                 "peer name longer than ",
+                 kMaxNameBytes,
+                 " bytes");
+  MURMUR_REQUIRE(envelope.payloads.size() <= kMaxPayloads, "more than ", kMaxPayloads, " payloads");
   capnp::MallocMessageBuilder message(64);
   auto root = message.initRoot<schema::Envelope>();
   root.setVersion(envelope.version);

@@ -10,8 +10,9 @@ namespace murmur::tools {
 void configureApp(CLI::App& app) {
   // The layers arrive as repeated options: the last one given wins.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.add_option("--config", "Config file (JSON object or `key = value` lines) giving defaults "
-                             "for any option; precedence: flag > MURMUR_* env > file > default")
+  app.add_option("--config",
+                 "Config file (JSON object or `key = value` lines) giving defaults "
+                 "for any option; precedence: flag > MURMUR_* env > file > default")
       ->check(CLI::ExistingFile);
   app.footer(
       "Every option can also be set in the environment as MURMUR_<NAME> (e.g. MURMUR_LR=0.1) or "

@@ -2,9 +2,10 @@
 // tools/ is the only place that reads flags, environment and config files.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 namespace murmur::tools {
 

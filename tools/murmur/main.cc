@@ -1,12 +1,12 @@
 // murmur: the command-line front end. Subcommands: run (one peer), swarm (N local peers).
-#include <malloc.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "tools/murmur/commands.h"
+
+#include <malloc.h>
+#include <unistd.h>
 
 namespace {
 

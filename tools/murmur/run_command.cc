@@ -26,18 +26,22 @@ int runCommand(const std::vector<std::string>& args) {
       "  murmur run --peers peers.txt --name b --bind tcp://0.0.0.0:7000   # on 10.0.0.2",
       "murmur run");
   configureApp(app);
-  app.add_option("--peers", peersSpec,
+  app.add_option("--peers",
+                 peersSpec,
                  "Peer list, identical on every peer: a file with one `tcp://HOST:PORT [NAME]` "
                  "per line ('#' comments), or comma-separated addresses")
       ->required();
-  app.add_option("--name", flags.node.name,
+  app.add_option("--name",
+                 flags.node.name,
                  "This peer's name in the list (default: the entry whose address is --bind)");
-  app.add_option("--bind", flags.node.bind,
-                 "Address to listen on (default: this peer's address in the list)");
+  app.add_option(
+      "--bind", flags.node.bind, "Address to listen on (default: this peer's address in the list)");
   app.add_option("--summary-json", summaryJson, "Write this peer's run summary (JSON) here");
-  app.add_flag("--progress-json", progressJson,
+  app.add_flag("--progress-json",
+               progressJson,
                "Print one JSON progress record per second on stdout (murmur swarm reads them)");
-  app.add_option("--start-time", flags.node.startUnixSeconds,
+  app.add_option("--start-time",
+                 flags.node.startUnixSeconds,
                  "Unix time that reported times count from (default: this peer's start)");
   addTrainingOptions(app, flags);
   try {
@@ -60,7 +64,8 @@ int runCommand(const std::vector<std::string>& args) {
     }
     peer::Node node(flags.node);
     StopOnSignal stop([&](int) {
-      MURMUR_LOG(kInfo, "peer",
+      MURMUR_LOG(kInfo,
+                 "peer",
                  "stopping: finishing training now and joining the final average (again to quit)");
       node.requestStop();
     });
@@ -78,8 +83,10 @@ int runCommand(const std::vector<std::string>& args) {
     }
     return kExitOk;
   } catch (const runtime::Error& e) {
-    std::fprintf(stderr, "murmur run: %s: %s\n",
-                 std::string(runtime::errorKindName(e.kind())).c_str(), e.what());
+    std::fprintf(stderr,
+                 "murmur run: %s: %s\n",
+                 std::string(runtime::errorKindName(e.kind())).c_str(),
+                 e.what());
     return e.kind() == runtime::ErrorKind::kInvalidArgument ? kExitUsage : kExitFailure;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "murmur run: failed: %s\n", e.what());

@@ -1,14 +1,4 @@
 // murmur swarm: N `murmur run` peers on this machine, a live table, and the final report.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -18,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "runtime/error.h"
@@ -27,6 +16,17 @@
 #include "tools/murmur/signals.h"
 #include "tools/murmur/swarm_report.h"
 #include "tools/murmur/training_options.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace murmur::tools {
 namespace {
@@ -45,10 +45,15 @@ std::vector<int> freePorts(const std::string& host, int count) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = 0;
-    MURMUR_REQUIRE(inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1, "--host ", host,
+    MURMUR_REQUIRE(inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1,
+                   "--host ",
+                   host,
                    " is not an IPv4 address");
     MURMUR_REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0,
-                   "cannot bind a port on ", host, ": ", std::strerror(errno));
+                   "cannot bind a port on ",
+                   host,
+                   ": ",
+                   std::strerror(errno));
     socklen_t len = sizeof(addr);
     getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     sockets.push_back(fd);
@@ -139,10 +144,12 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
       "time to accuracy). Ctrl-C ends training early and still reports; twice kills the peers.",
       "murmur swarm");
   configureApp(app);
-  app.add_option("--peers", peers, "Number of peers to launch")->capture_default_str()
+  app.add_option("--peers", peers, "Number of peers to launch")
+      ->capture_default_str()
       ->check(CLI::Range(2, 256));
   app.add_option("--host", host, "IPv4 address the peers bind on")->capture_default_str();
-  app.add_option("--run-dir", runDir,
+  app.add_option("--run-dir",
+                 runDir,
                  "Directory for the peer list, each peer's log and summary (default: "
                  "runs/swarm-<time>)");
   app.add_option("--summary-json", summaryJson, "Write the swarm summary (JSON) here");
@@ -167,7 +174,8 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
       for (const char* file : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"}) {
         std::string base = flags.node.dataDir + "/" + file;
         MURMUR_REQUIRE(std::filesystem::exists(base) || std::filesystem::exists(base + ".gz"),
-                       "dataset not found: ", base,
+                       "dataset not found: ",
+                       base,
                        "[.gz] (Fashion-MNIST: apt-get install dataset-fashion-mnist, or pass "
                        "--data DIR)");
       }
@@ -192,7 +200,9 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     int signals = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     MURMUR_CHECK(signals >= 0, "signalfd: ", std::strerror(errno));
-    std::fprintf(stderr, "murmur swarm: %d peers, run directory %s (logs: peerN.log)\n", peers,
+    std::fprintf(stderr,
+                 "murmur swarm: %d peers, run directory %s (logs: peerN.log)\n",
+                 peers,
                  runDir.c_str());
     for (int i = 0; i < peers; ++i) {
       Child child;
@@ -286,7 +296,8 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
         if (waitpid(c.pid, &status, WNOHANG) == c.pid) {
           c.exited = true;
           c.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-          c.progress.phase = c.exitCode == 0 ? "finished" : "FAILED (" + std::to_string(c.exitCode) + ")";
+          c.progress.phase =
+              c.exitCode == 0 ? "finished" : "FAILED (" + std::to_string(c.exitCode) + ")";
         }
       }
       double now = unixNow();
@@ -310,8 +321,8 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
       summaries.push_back(text.str());
       exitCodes.push_back(c.exitCode);
     }
-    SwarmReport report = buildSwarmReport(summaries, exitCodes, unixNow() - start,
-                                          flags.node.evalIntervalSeconds);
+    SwarmReport report =
+        buildSwarmReport(summaries, exitCodes, unixNow() - start, flags.node.evalIntervalSeconds);
     std::fputs(renderSwarmReport(report).c_str(), stdout);
     if (!summaryJson.empty()) {
       std::ofstream out(summaryJson);
@@ -323,8 +334,12 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
     for (const Child& c : children) {
       if (c.exitCode != 0) {
         ok = false;
-        std::fprintf(stderr, "murmur swarm: %s exited with code %d; last log lines (%s/%s.log):\n%s",
-                     c.name.c_str(), c.exitCode, runDir.c_str(), c.name.c_str(),
+        std::fprintf(stderr,
+                     "murmur swarm: %s exited with code %d; last log lines (%s/%s.log):\n%s",
+                     c.name.c_str(),
+                     c.exitCode,
+                     runDir.c_str(),
+                     c.name.c_str(),
                      tailOfFile(runDir + "/" + c.name + ".log", 5).c_str());
       }
     }

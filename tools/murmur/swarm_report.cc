@@ -1,16 +1,18 @@
 #include "tools/murmur/swarm_report.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace murmur::tools {
 namespace {
 
-double megabytes(std::uint64_t bytes) { return static_cast<double>(bytes) / 1e6; }
+double megabytes(std::uint64_t bytes) {
+  return static_cast<double>(bytes) / 1e6;
+}
 
 // A number field, or `fallback` when absent or not a number (NaN is written as null).
 template <typename T>
@@ -33,8 +35,8 @@ void PeerProgress::update(const std::string& line) {
   double newT = numberOr(record, "t", t);
   std::uint64_t newExchanges = numberOr(record, "exchanges", exchanges);
   if (newT > t + 0.5) {
-    exchangesPerSecond = static_cast<double>(newExchanges - std::min(newExchanges, exchanges)) /
-                         (newT - t);
+    exchangesPerSecond =
+        static_cast<double>(newExchanges - std::min(newExchanges, exchanges)) / (newT - t);
     t = newT;
     exchanges = newExchanges;
   } else if (t == 0) {
@@ -57,7 +59,8 @@ void LiveTable::draw(const std::vector<PeerProgress>& rows, double elapsed) {
     lastPlain_ = elapsed;
     std::string line = fmt::format("[{:6.1f}s]", elapsed);
     for (const PeerProgress& p : rows) {
-      line += fmt::format(" {} {}/{} acc {}", p.name, p.step, p.steps, accuracyText(p.testAccuracy));
+      line +=
+          fmt::format(" {} {}/{} acc {}", p.name, p.step, p.steps, accuracyText(p.testAccuracy));
     }
     std::puts(line.c_str());
     std::fflush(stdout);
@@ -67,12 +70,25 @@ void LiveTable::draw(const std::vector<PeerProgress>& rows, double elapsed) {
   if (linesDrawn_ > 0) {
     out += fmt::format("\033[{}A\033[J", linesDrawn_);
   }
-  out += fmt::format("{:<10} {:<12} {:>13} {:>8} {:>9} {:>8} {:>9}   elapsed {:.0f} s\n", "peer",
-                     "phase", "step", "loss", "test acc", "exch/s", "MB sent", elapsed);
+  out += fmt::format("{:<10} {:<12} {:>13} {:>8} {:>9} {:>8} {:>9}   elapsed {:.0f} s\n",
+                     "peer",
+                     "phase",
+                     "step",
+                     "loss",
+                     "test acc",
+                     "exch/s",
+                     "MB sent",
+                     elapsed);
   for (const PeerProgress& p : rows) {
-    out += fmt::format("{:<10} {:<12} {:>6}/{:<6} {:>8.4f} {:>9} {:>8.1f} {:>9.1f}\n", p.name,
-                       p.phase, p.step, p.steps, p.loss, accuracyText(p.testAccuracy),
-                       p.exchangesPerSecond, megabytes(p.bytesSent));
+    out += fmt::format("{:<10} {:<12} {:>6}/{:<6} {:>8.4f} {:>9} {:>8.1f} {:>9.1f}\n",
+                       p.name,
+                       p.phase,
+                       p.step,
+                       p.steps,
+                       p.loss,
+                       accuracyText(p.testAccuracy),
+                       p.exchangesPerSecond,
+                       megabytes(p.bytesSent));
   }
   linesDrawn_ = static_cast<int>(rows.size()) + 1;
   std::fputs(out.c_str(), stdout);
@@ -80,7 +96,8 @@ void LiveTable::draw(const std::vector<PeerProgress>& rows, double elapsed) {
 }
 
 SwarmReport buildSwarmReport(const std::vector<std::string>& peerSummaries,
-                             const std::vector<int>& exitCodes, double wallSeconds,
+                             const std::vector<int>& exitCodes,
+                             double wallSeconds,
                              double evalIntervalSeconds) {
   SwarmReport r;
   r.peers = static_cast<int>(peerSummaries.size());
@@ -160,21 +177,29 @@ SwarmReport buildSwarmReport(const std::vector<std::string>& peerSummaries,
 
 std::string renderSwarmReport(const SwarmReport& r) {
   std::string out = "\n=== murmur swarm report ===\n";
-  out += fmt::format("{:<10} {:>8} {:>12} {:>10} {:>9}\n", "peer", "steps", "local acc",
-                     "exchanges", "MB sent");
+  out += fmt::format(
+      "{:<10} {:>8} {:>12} {:>10} {:>9}\n", "peer", "steps", "local acc", "exchanges", "MB sent");
   for (std::size_t i = 0; i < r.names.size(); ++i) {
-    out += fmt::format("{:<10} {:>8} {:>12} {:>10} {:>9.1f}\n", r.names[i], r.stepsPerPeer[i],
-                       accuracyText(r.testAccuracyPerPeer[i]), r.exchangesPerPeer[i],
+    out += fmt::format("{:<10} {:>8} {:>12} {:>10} {:>9.1f}\n",
+                       r.names[i],
+                       r.stepsPerPeer[i],
+                       accuracyText(r.testAccuracyPerPeer[i]),
+                       r.exchangesPerPeer[i],
                        megabytes(r.bytesSentPerPeer[i]));
   }
-  out += fmt::format("averaged model test accuracy  {}{}\n", accuracyText(r.testAccuracyAvgModel),
+  out += fmt::format("averaged model test accuracy  {}{}\n",
+                     accuracyText(r.testAccuracyAvgModel),
                      r.averageAgreed ? "" : "  (peers averaged different member sets)");
   out += fmt::format("pairwise exchanges            {} ({:.2f} per step per peer, {} timed out)\n",
-                     r.exchangesTotal, r.realisedRate, r.exchangeTimeouts);
+                     r.exchangesTotal,
+                     r.realisedRate,
+                     r.exchangeTimeouts);
   out += fmt::format("bytes sent                    {:.1f} MB\n", megabytes(r.bytesSentTotal));
   out += fmt::format("consensus distance at end     {:.3g}\n", r.consensusDistanceFinal);
-  out += fmt::format("A²CiD²                        η = {:.4f}, α̃ = {:.4f}{}\n", r.eta,
-                     r.alphaTilde, r.alphaTilde == 0.5 ? " (baseline)" : "");
+  out += fmt::format("A²CiD²                        η = {:.4f}, α̃ = {:.4f}{}\n",
+                     r.eta,
+                     r.alphaTilde,
+                     r.alphaTilde == 0.5 ? " (baseline)" : "");
   auto reached = [](double s) {
     return s < 0 ? std::string("not reached") : fmt::format("{:.1f} s", s);
   };

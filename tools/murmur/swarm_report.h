@@ -50,11 +50,11 @@ struct SwarmReport {
   std::vector<std::uint64_t> bytesSentPerPeer;
   std::vector<std::uint64_t> exchangesPerPeer;
   std::uint64_t bytesSentTotal = 0;
-  std::uint64_t exchangesTotal = 0;   // pairwise exchanges (each counted once)
+  std::uint64_t exchangesTotal = 0;  // pairwise exchanges (each counted once)
   std::uint64_t exchangeTimeouts = 0;
   double wallSeconds = 0;
   double consensusDistanceFinal = 0;
-  double realisedRate = 0;            // mean exchanges per step per peer
+  double realisedRate = 0;  // mean exchanges per step per peer
   double eta = 0;
   double alphaTilde = 0.5;
   std::vector<std::pair<double, double>> accuracyTimeline;  // (seconds, mean local accuracy)
@@ -64,7 +64,8 @@ struct SwarmReport {
 
 // Aggregates per-peer summary JSON texts (empty for a peer that wrote none).
 SwarmReport buildSwarmReport(const std::vector<std::string>& peerSummaries,
-                             const std::vector<int>& exitCodes, double wallSeconds,
+                             const std::vector<int>& exitCodes,
+                             double wallSeconds,
                              double evalIntervalSeconds);
 
 // The human report.

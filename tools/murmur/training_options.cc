@@ -10,52 +10,68 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
   auto group = [&](CLI::Option* option) { option->group(kTrainingGroup)->capture_default_str(); };
   group(app.add_option("--model", o.model, "Model to train: mlp or lenet5")
             ->check(CLI::IsMember({"mlp", "lenet5"})));
-  group(app.add_option("--data", o.dataDir,
+  group(app.add_option("--data",
+                       o.dataDir,
                        "Directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] "
                        "(Fashion-MNIST: apt-get install dataset-fashion-mnist)"));
-  group(app.add_option("--synthetic", flags.synthetic,
+  group(app.add_option("--synthetic",
+                       flags.synthetic,
                        "Train on N generated samples instead of --data (for tests; 0: off)"));
-  group(app.add_option("--shard", o.shard,
+  group(app.add_option("--shard",
+                       o.shard,
                        "How the training set is split over peers: iid, label-sorted (non-IID) or "
                        "dirichlet (non-IID, see --dirichlet-alpha)")
             ->check(CLI::IsMember({"iid", "label-sorted", "dirichlet"})));
-  group(app.add_option("--dirichlet-alpha", o.dirichletAlpha,
+  group(app.add_option("--dirichlet-alpha",
+                       o.dirichletAlpha,
                        "Concentration of the Dirichlet shards: small = very skewed"));
-  group(app.add_option("--topology", o.topology,
+  group(app.add_option("--topology",
+                       o.topology,
                        "Gossip graph: complete, ring, exponential (power-of-two peers) or a file "
                        "of edges `a b` (names or indices)"));
-  group(app.add_option("--rate", o.rate,
+  group(app.add_option("--rate",
+                       o.rate,
                        "Exchanges each peer takes part in per gradient step (r); A²CiD²'s η "
                        "scales with it, α̃ does not"));
-  group(app.add_flag("--no-momentum", flags.noMomentum,
+  group(app.add_flag("--no-momentum",
+                     flags.noMomentum,
                      "Plain gossip averaging (the baseline): α̃ = ½, no momentum copy"));
-  group(app.add_flag("--no-gossip", flags.noGossip,
+  group(app.add_flag("--no-gossip",
+                     flags.noGossip,
                      "No exchanges while training: peers only meet for the final average"));
   group(app.add_option("--steps", o.steps, "Gradient steps each peer takes"));
   group(app.add_option("--batch", o.trainer.batch, "Samples per gradient step"));
   group(app.add_option("--lr", o.trainer.lr, "Peak learning rate"));
   group(app.add_option("--optimizer", o.trainer.optimizer, "sgd or adam")
             ->check(CLI::IsMember({"sgd", "adam"})));
-  group(app.add_option("--momentum", o.trainer.momentum,
-                       "SGD momentum (the optimizer's; independent of A²CiD²)"));
+  group(app.add_option(
+      "--momentum", o.trainer.momentum, "SGD momentum (the optimizer's; independent of A²CiD²)"));
   group(app.add_option("--weight-decay", o.trainer.weightDecay, "L2 weight decay"));
-  group(app.add_option("--warmup", o.trainer.warmupSteps,
-                       "Steps of linear learning-rate warm-up"));
-  group(app.add_option("--seed", o.seed,
-                       "Run seed: initial weights and shards (must match on all peers)"));
-  group(app.add_option("--eval-interval", o.evalIntervalSeconds,
+  group(app.add_option("--warmup", o.trainer.warmupSteps, "Steps of linear learning-rate warm-up"));
+  group(app.add_option(
+      "--seed", o.seed, "Run seed: initial weights and shards (must match on all peers)"));
+  group(app.add_flag("--independent-init",
+                     o.independentInit,
+                     "Each peer draws its own initial weights (default: all start identical)"));
+  group(app.add_option("--eval-interval",
+                       o.evalIntervalSeconds,
                        "Seconds between local test-accuracy points of the timeline (0: off)"));
-  group(app.add_option("--eval-samples", o.evalSamples,
+  group(app.add_option("--eval-samples",
+                       o.evalSamples,
                        "Test samples per timeline point (the final evaluations use all)"));
   group(app.add_option("--threads", o.threads, "LibTorch intra-op threads per peer"));
-  group(app.add_option("--final-timeout", o.finalTimeoutSeconds,
+  group(app.add_option("--final-timeout",
+                       o.finalTimeoutSeconds,
                        "Seconds the end-of-run exact average may take before giving up"));
-  group(app.add_option("--exchange-timeout", flags.exchangeTimeoutSeconds,
+  group(app.add_option("--exchange-timeout",
+                       flags.exchangeTimeoutSeconds,
                        "Seconds to wait for a proposal's answer or the partner's parameters "
                        "(nothing is applied after a timeout)"));
-  group(app.add_option("--dead-after", flags.deadAfterSeconds,
+  group(app.add_option("--dead-after",
+                       flags.deadAfterSeconds,
                        "Seconds of silence after which a peer is considered dead"));
-  group(app.add_option("--log", flags.log,
+  group(app.add_option("--log",
+                       flags.log,
                        "Log levels: LEVEL or LEVEL,SUBSYSTEM:LEVEL,... (debug, info, warn, "
                        "error, off; subsystems: peer, gossip, momentum)"));
   group(app.add_flag("--log-json", flags.logJson, "Logs as one JSON object per line"));

@@ -2,11 +2,12 @@
 // peers), bound to peer::NodeOptions.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
 #include "peer/node.h"
+
+#include <CLI/CLI.hpp>
 
 namespace murmur::tools {
 
