@@ -68,6 +68,7 @@ std::string summaryToJson(const PeerSummary& s) {
       {"steps", s.steps},
       {"epochs", s.epochs},
       {"wall_seconds", s.wallSeconds},
+      {"train_seconds", s.trainSeconds},
       {"final_loss", s.finalLoss},
       {"test_accuracy_local", s.testAccuracyLocal},
       {"test_accuracy_avg_model", s.testAccuracyAverage},
@@ -267,6 +268,7 @@ PeerSummary Node::run() {
     };
     o.onProgress(line.dump());
   };
+  const runtime::TimePoint trainStart = clock.now();
   for (std::int64_t step = 0; step < o.steps && !stop_.load(); ++step) {
     if (commFailed.load(std::memory_order_acquire)) {
       break;
@@ -304,6 +306,7 @@ PeerSummary Node::run() {
   if (commFailed.load(std::memory_order_acquire)) {
     std::rethrow_exception(commFailure);
   }
+  summary.trainSeconds = runtime::toSeconds(clock.now() - trainStart);
   if (o.evalIntervalSeconds > 0) {
     recordTimeline();
   }

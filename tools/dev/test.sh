@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install, then
-#   1. Debug + AddressSanitizer/UndefinedBehaviorSanitizer, warnings as errors: unit and
+#   1. AddressSanitizer/UndefinedBehaviorSanitizer, warnings as errors: unit and
 #      integration tests (real processes, sockets and Fashion-MNIST);
 #   2. ThreadSanitizer on the tests labelled tsan (state machines, shared state, transport);
 #   3. static checks: layering rule, clang-format, forbidden markers.

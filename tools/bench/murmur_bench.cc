@@ -1,0 +1,294 @@
+// murmur-bench: measures murmur's hot paths against the physical limit measured in the same run,
+// and prints ratios (docs/BENCHMARKS.md has the latest results and the commands).
+//   exchange  pairwise A²CiD² exchanges between two peers on loopback vs raw ZeroMQ
+//   mix       the mix and exchange passes vs memcpy bandwidth
+//   steps     compute steps/s of a local swarm with gossip at r = 1 vs gossip off
+#include <malloc.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "gossip/topology.h"
+#include "momentum/acid_state.h"
+#include "peer/exchange_budget.h"
+#include "peer/peer.h"
+#include "peer/shared_model_state.h"
+#include "peer/transport/zmq_transport.h"
+#include "runtime/metrics.h"
+#include "tools/bench/swarm_runs.h"
+
+namespace murmur::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+runtime::Blob blobOf(const std::shared_ptr<std::vector<float>>& values) {
+  runtime::Blob blob;
+  blob.data = reinterpret_cast<const std::byte*>(values->data());
+  blob.bytes = values->size() * sizeof(float);
+  blob.dtype = runtime::DType::kFloat32;
+  blob.keepAlive = values;
+  return blob;
+}
+
+// Sends until libzmq takes the message (the peer connects in the background).
+void sendRetrying(peer::transport::ZmqTransport& t, std::uint32_t to,
+                  const std::vector<std::byte>& head, const std::vector<runtime::Blob>& payload) {
+  while (!t.send(to, head, payload)) {
+    t.poll(std::chrono::milliseconds(1));
+  }
+}
+
+runtime::Blob receiveOne(peer::transport::ZmqTransport& t) {
+  while (true) {
+    auto messages = t.poll(std::chrono::milliseconds(100), 1);
+    if (!messages.empty()) {
+      return messages.front().frames.back();
+    }
+  }
+}
+
+// Raw ZeroMQ through the same transport, no envelope decoding, no snapshots, no validation:
+// ping-pong (the exchange's dependency structure: ACCEPT, then PARAMS) and both directions at once.
+struct RawResult {
+  double pingPongGbps = 0;
+  double bidirectionalGbps = 0;
+};
+
+RawResult rawZmq(std::size_t numel, int rounds) {
+  using peer::transport::TransportOptions;
+  using peer::transport::ZmqTransport;
+  ZmqTransport a(TransportOptions{"tcp://127.0.0.1:*", "raw-a"});
+  ZmqTransport b(TransportOptions{"tcp://127.0.0.1:*", "raw-b"});
+  a.connect(1, b.boundAddress());
+  b.connect(0, a.boundAddress());
+  auto model = std::make_shared<std::vector<float>>(numel, 1.0F);
+  const std::vector<std::byte> head(8);
+  const double bytes = static_cast<double>(numel * sizeof(float));
+  RawResult result;
+  // Warm-up: connections up, buffers touched.
+  sendRetrying(a, 1, head, {blobOf(model)});
+  receiveOne(b);
+  sendRetrying(b, 0, head, {blobOf(model)});
+  receiveOne(a);
+  {
+    std::thread responder([&] {
+      for (int r = 0; r < rounds; ++r) {
+        receiveOne(b);
+        sendRetrying(b, 0, head, {blobOf(model)});
+      }
+    });
+    auto start = Clock::now();
+    for (int r = 0; r < rounds; ++r) {
+      sendRetrying(a, 1, head, {blobOf(model)});
+      receiveOne(a);
+    }
+    result.pingPongGbps = 2 * rounds * bytes / secondsSince(start) / 1e9;
+    responder.join();
+  }
+  {
+    auto side = [&](ZmqTransport& self, std::uint32_t to) {
+      for (int r = 0; r < rounds; ++r) {
+        sendRetrying(self, to, head, {blobOf(model)});
+        receiveOne(self);
+      }
+    };
+    auto start = Clock::now();
+    std::thread other([&] { side(b, 0); });
+    side(a, 1);
+    other.join();
+    result.bidirectionalGbps = 2 * rounds * bytes / secondsSince(start) / 1e9;
+  }
+  return result;
+}
+
+// Two real Peers (comm threads, handshake, snapshots, validation, A²CiD² apply) exchanging
+// `rounds` times; both have finished training, so the comm threads apply deltas directly.
+double peerExchanges(std::size_t numel, int rounds) {
+  using namespace peer;
+  runtime::SteadyClock clock;
+  std::vector<float> xa(numel, 1.0F);
+  std::vector<float> xb(numel, 2.0F);
+  momentum::AcidParams acid{0.58, 0.58};  // ring-4 constants: the full A²CiD² path with a gap
+  SharedModelState sa(xa.data(), numel, acid, clock.now());
+  SharedModelState sb(xb.data(), numel, acid, clock.now());
+  sa.stopTraining(clock.now());
+  sb.stopTraining(clock.now());
+  transport::TransportOptions oa{"tcp://127.0.0.1:*", "bench-a"};
+  transport::TransportOptions ob{"tcp://127.0.0.1:*", "bench-b"};
+  transport::ZmqTransport ta(oa);
+  transport::ZmqTransport tb(ob);
+  ta.connect(1, tb.boundAddress());
+  tb.connect(0, ta.boundAddress());
+  PeerOptions po;
+  po.peers = {{ta.boundAddress(), "bench-a"}, {tb.boundAddress(), "bench-b"}};
+  po.topology = gossip::ringTopology(2);
+  po.runHash = 1;
+  po.exchange.replyTimeout = std::chrono::seconds(10);
+  po.exchange.paramsTimeout = std::chrono::seconds(10);
+  PeerOptions pa = po;
+  pa.self = runtime::PeerId{0};
+  PeerOptions pb = po;
+  pb.self = runtime::PeerId{1};
+  ExchangeBudget ba(gossip::CreditOptions{static_cast<double>(rounds + 1), 1e9}, 1);
+  ExchangeBudget bb(gossip::CreditOptions{1.0, 1e9}, 2);
+  runtime::MetricsRegistry ma;
+  runtime::MetricsRegistry mb;
+  Peer a(pa, ta, sa, ba, ma, clock);
+  Peer b(pb, tb, sb, bb, mb, clock);
+  std::thread threadB([&] { b.run(); });
+  std::thread threadA([&] { a.run(); });
+  const std::string applied = "exchanges_total{result=\"applied\"}";
+  // Warm-up exchange, then the timed ones (credits are granted all at once).
+  ba.earnForStep();  // Poisson(rounds + 1) credits
+  while (ma.read(applied) < 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // benchmark, not a test
+  }
+  auto start = Clock::now();
+  while (ma.read(applied) < rounds + 1 || mb.read(applied) < rounds + 1) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  double seconds = secondsSince(start);
+  a.requestStop();
+  b.requestStop();
+  threadA.join();
+  threadB.join();
+  return 2.0 * rounds * static_cast<double>(numel * sizeof(float)) / seconds / 1e9;
+}
+
+int exchangeCommand(std::size_t numel, int rounds, bool json) {
+  RawResult raw = rawZmq(numel, rounds);
+  double exchange = peerExchanges(numel, rounds);
+  double ratio = exchange / raw.pingPongGbps;
+  if (json) {
+    nlohmann::json out = {{"params", numel},
+                          {"exchange_gbps", exchange},
+                          {"raw_zmq_gbps", raw.pingPongGbps},
+                          {"raw_zmq_bidirectional_gbps", raw.bidirectionalGbps},
+                          {"ratio", ratio}};
+    std::puts(out.dump().c_str());
+  } else {
+    std::printf(
+        "exchange of %zu float32 parameters (%.1f MB each way), %d rounds:\n"
+        "  murmur pairwise exchange   %6.2f GB/s\n"
+        "  raw ZeroMQ ping-pong       %6.2f GB/s   (same bytes, same order)\n"
+        "  raw ZeroMQ both ways       %6.2f GB/s\n"
+        "  ratio to ping-pong         %6.2f   (target >= 0.8)\n",
+        numel, static_cast<double>(numel) * 4 / 1e6, rounds, exchange, raw.pingPongGbps,
+        raw.bidirectionalGbps, ratio);
+  }
+  return 0;
+}
+
+// Bandwidth (bytes read + written per second) of a pass, best of `repeats`.
+template <typename Fn>
+double passGbps(double bytesTouched, int repeats, Fn&& pass) {
+  double best = 0;
+  for (int r = 0; r < repeats; ++r) {
+    auto start = Clock::now();
+    pass();
+    best = std::max(best, bytesTouched / secondsSince(start) / 1e9);
+  }
+  return best;
+}
+
+int mixCommand(std::size_t numel, int repeats, bool json) {
+  const double n = static_cast<double>(numel) * sizeof(float);
+  std::vector<float> x(numel, 1.0F);
+  std::vector<float> peer(numel, 2.0F);
+  std::vector<float> self(numel, 1.5F);
+  std::vector<float> copy(numel);
+  momentum::AcidState state(x.data(), numel, momentum::AcidParams{0.035, 7.26});
+  double memcpyGbps = passGbps(2 * n, repeats, [&] {
+    std::memcpy(copy.data(), peer.data(), numel * sizeof(float));
+  });
+  // Exchange: reads peer, self, x, d; writes x, d.
+  double exchangeGbps =
+      passGbps(6 * n, repeats, [&] { state.applyExchange(peer.data(), self.data()); });
+  double t = 0;
+  // Mix: reads x, d; writes x, d.
+  double mixGbps = passGbps(4 * n, repeats, [&] {
+    t += 1.0;
+    state.mixTo(t);
+  });
+  std::vector<float> snapshot(numel);
+  double snapshotGbps = passGbps(3 * n, repeats, [&] {
+    state.snapshotAt(t + 0.5, snapshot.data());
+  });
+  momentum::AcidState baseline(x.data(), numel, momentum::AcidParams::baseline());
+  double baselineGbps =
+      passGbps(4 * n, repeats, [&] { baseline.applyExchange(peer.data(), self.data()); });
+  double ratio = std::min(exchangeGbps, mixGbps) / memcpyGbps;
+  if (json) {
+    nlohmann::json out = {{"params", numel},
+                          {"memcpy_gbps", memcpyGbps},
+                          {"exchange_apply_gbps", exchangeGbps},
+                          {"mix_gbps", mixGbps},
+                          {"snapshot_gbps", snapshotGbps},
+                          {"baseline_apply_gbps", baselineGbps},
+                          {"ratio_to_memcpy", ratio}};
+    std::puts(out.dump().c_str());
+  } else {
+    std::printf(
+        "A²CiD² passes over %zu float32 parameters (bytes read + written per second, best of %d):\n"
+        "  memcpy                     %6.2f GB/s\n"
+        "  exchange apply (x, d)      %6.2f GB/s   %.2fx memcpy\n"
+        "  mix to t (x, d)            %6.2f GB/s   %.2fx memcpy\n"
+        "  snapshot (x + p d)         %6.2f GB/s   %.2fx memcpy\n"
+        "  baseline apply (x only)    %6.2f GB/s   %.2fx memcpy\n"
+        "  ratio_to_memcpy (worst of mix, apply) %.2f   (target >= 0.5)\n",
+        numel, repeats, memcpyGbps, exchangeGbps, exchangeGbps / memcpyGbps, mixGbps,
+        mixGbps / memcpyGbps, snapshotGbps, snapshotGbps / memcpyGbps, baselineGbps,
+        baselineGbps / memcpyGbps, ratio);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace murmur::bench
+
+int main(int argc, char** argv) {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  CLI::App app("murmur-bench: murmur's hot paths against the physical limit, in the same run",
+               "murmur-bench");
+  app.require_subcommand(1);
+  std::size_t params = 10'000'000;
+  int rounds = 20;
+  bool json = false;
+  CLI::App* exchange = app.add_subcommand(
+      "exchange", "Pairwise model exchange between two peers vs raw ZeroMQ on loopback");
+  exchange->add_option("--params", params, "Model size in float32 parameters")
+      ->capture_default_str();
+  exchange->add_option("--rounds", rounds, "Exchanges to time")->capture_default_str();
+  exchange->add_flag("--json", json, "One JSON object on stdout");
+  CLI::App* mix = app.add_subcommand("mix", "A²CiD² mix and exchange passes vs memcpy");
+  int repeats = 10;
+  mix->add_option("--params", params, "Model size in float32 parameters")->capture_default_str();
+  mix->add_option("--repeats", repeats, "Repetitions (best is reported)")->capture_default_str();
+  mix->add_flag("--json", json, "One JSON object on stdout");
+  murmur::bench::SwarmBenchOptions swarm;
+  CLI::App* steps = app.add_subcommand(
+      "steps", "Compute steps/s of a local swarm with gossip at r = 1 vs gossip off");
+  murmur::bench::addSwarmBenchOptions(*steps, swarm);
+  steps->add_flag("--json", json, "One JSON object on stdout");
+  CLI11_PARSE(app, argc, argv);
+  if (exchange->parsed()) {
+    return murmur::bench::exchangeCommand(params, rounds, json);
+  }
+  if (mix->parsed()) {
+    return murmur::bench::mixCommand(params, repeats, json);
+  }
+  return murmur::bench::stepsCommand(swarm, json);
+}
