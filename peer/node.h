@@ -55,7 +55,7 @@ struct PeerSummary {
   std::int64_t steps = 0;
   double epochs = 0;
   double wallSeconds = 0;
-  double trainSeconds = 0;          // the training loop alone (no start-up, no final average)
+  double trainSeconds = 0;  // the training loop alone (no start-up, no final average)
   double finalLoss = 0;
   double testAccuracyLocal = 0;     // own model at the end of training
   double testAccuracyAverage = -1;  // the exact swarm average (-1: not reached)

@@ -118,7 +118,12 @@ void expectConservation(const std::vector<std::string>& flags) {
                                      "--model",
                                      "mlp",
                                      "--rate",
-                                     "2"};
+                                     "2",
+                                     // Generous deadlines: under sanitizers on 2 loaded cores a
+                                     // 1 s answer is not guaranteed, and this test is about
+                                     // conservation, not latency.
+                                     "--exchange-timeout",
+                                     "20"};
   common.insert(common.end(), flags.begin(), flags.end());
   std::vector<std::unique_ptr<ChildProcess>> peers;
   for (int i = 0; i < 4; ++i) {

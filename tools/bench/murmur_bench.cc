@@ -3,15 +3,9 @@
 //   exchange  pairwise A²CiD² exchanges between two peers on loopback vs raw ZeroMQ
 //   mix       the mix and exchange passes vs memcpy bandwidth
 //   steps     compute steps/s of a local swarm with gossip at r = 1 vs gossip off
-#include <malloc.h>
-#include <unistd.h>
-
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -23,6 +17,12 @@
 #include "peer/transport/zmq_transport.h"
 #include "runtime/metrics.h"
 #include "tools/bench/swarm_runs.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <malloc.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 namespace murmur::bench {
 namespace {
@@ -43,8 +43,10 @@ runtime::Blob blobOf(const std::shared_ptr<std::vector<float>>& values) {
 }
 
 // Sends until libzmq takes the message (the peer connects in the background).
-void sendRetrying(peer::transport::ZmqTransport& t, std::uint32_t to,
-                  const std::vector<std::byte>& head, const std::vector<runtime::Blob>& payload) {
+void sendRetrying(peer::transport::ZmqTransport& t,
+                  std::uint32_t to,
+                  const std::vector<std::byte>& head,
+                  const std::vector<runtime::Blob>& payload) {
   while (!t.send(to, head, payload)) {
     t.poll(std::chrono::milliseconds(1));
   }
@@ -185,8 +187,13 @@ int exchangeCommand(std::size_t numel, int rounds, bool json) {
         "  raw ZeroMQ ping-pong       %6.2f GB/s   (same bytes, same order)\n"
         "  raw ZeroMQ both ways       %6.2f GB/s\n"
         "  ratio to ping-pong         %6.2f   (target >= 0.8)\n",
-        numel, static_cast<double>(numel) * 4 / 1e6, rounds, exchange, raw.pingPongGbps,
-        raw.bidirectionalGbps, ratio);
+        numel,
+        static_cast<double>(numel) * 4 / 1e6,
+        rounds,
+        exchange,
+        raw.pingPongGbps,
+        raw.bidirectionalGbps,
+        ratio);
   }
   return 0;
 }
@@ -210,9 +217,8 @@ int mixCommand(std::size_t numel, int repeats, bool json) {
   std::vector<float> self(numel, 1.5F);
   std::vector<float> copy(numel);
   momentum::AcidState state(x.data(), numel, momentum::AcidParams{0.035, 7.26});
-  double memcpyGbps = passGbps(2 * n, repeats, [&] {
-    std::memcpy(copy.data(), peer.data(), numel * sizeof(float));
-  });
+  double memcpyGbps = passGbps(
+      2 * n, repeats, [&] { std::memcpy(copy.data(), peer.data(), numel * sizeof(float)); });
   // Exchange: reads peer, self, x, d; writes x, d.
   double exchangeGbps =
       passGbps(6 * n, repeats, [&] { state.applyExchange(peer.data(), self.data()); });
@@ -223,9 +229,8 @@ int mixCommand(std::size_t numel, int repeats, bool json) {
     state.mixTo(t);
   });
   std::vector<float> snapshot(numel);
-  double snapshotGbps = passGbps(3 * n, repeats, [&] {
-    state.snapshotAt(t + 0.5, snapshot.data());
-  });
+  double snapshotGbps =
+      passGbps(3 * n, repeats, [&] { state.snapshotAt(t + 0.5, snapshot.data()); });
   momentum::AcidState baseline(x.data(), numel, momentum::AcidParams::baseline());
   double baselineGbps =
       passGbps(4 * n, repeats, [&] { baseline.applyExchange(peer.data(), self.data()); });
@@ -248,9 +253,18 @@ int mixCommand(std::size_t numel, int repeats, bool json) {
         "  snapshot (x + p d)         %6.2f GB/s   %.2fx memcpy\n"
         "  baseline apply (x only)    %6.2f GB/s   %.2fx memcpy\n"
         "  ratio_to_memcpy (worst of mix, apply) %.2f   (target >= 0.5)\n",
-        numel, repeats, memcpyGbps, exchangeGbps, exchangeGbps / memcpyGbps, mixGbps,
-        mixGbps / memcpyGbps, snapshotGbps, snapshotGbps / memcpyGbps, baselineGbps,
-        baselineGbps / memcpyGbps, ratio);
+        numel,
+        repeats,
+        memcpyGbps,
+        exchangeGbps,
+        exchangeGbps / memcpyGbps,
+        mixGbps,
+        mixGbps / memcpyGbps,
+        snapshotGbps,
+        snapshotGbps / memcpyGbps,
+        baselineGbps,
+        baselineGbps / memcpyGbps,
+        ratio);
   }
   return 0;
 }

@@ -1,14 +1,14 @@
 #include "tools/bench/swarm_runs.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace murmur::bench {
 namespace {
@@ -29,20 +29,31 @@ struct SwarmRun {
 };
 
 SwarmRun runSwarm(const SwarmBenchOptions& o, bool gossip, const std::string& dir) {
-  std::vector<std::string> args = {o.murmur,         "swarm",
-                                   "--peers",        std::to_string(o.peers),
-                                   "--steps",        std::to_string(o.steps),
-                                   "--model",        o.model,
-                                   "--data",         o.data,
-                                   "--rate",         std::to_string(o.rate),
-                                   "--eval-interval", "0",
-                                   "--no-table",     "--run-dir",
-                                   dir,              "--summary-json",
+  std::vector<std::string> args = {o.murmur,
+                                   "swarm",
+                                   "--peers",
+                                   std::to_string(o.peers),
+                                   "--steps",
+                                   std::to_string(o.steps),
+                                   "--model",
+                                   o.model,
+                                   "--data",
+                                   o.data,
+                                   "--rate",
+                                   std::to_string(o.rate),
+                                   "--eval-interval",
+                                   "0",
+                                   "--no-table",
+                                   "--run-dir",
+                                   dir,
+                                   "--summary-json",
                                    dir + "/swarm.json"};
   if (!gossip) {
     args.push_back("--no-gossip");
   }
-  std::fprintf(stderr, "murmur-bench: running a %d-peer swarm, gossip %s...\n", o.peers,
+  std::fprintf(stderr,
+               "murmur-bench: running a %d-peer swarm, gossip %s...\n",
+               o.peers,
                gossip ? "on (r = 1)" : "off");
   pid_t pid = fork();
   if (pid == 0) {
@@ -120,8 +131,15 @@ int stepsCommand(const SwarmBenchOptions& options, bool json) {
         "  gossip at r = %.1f   %7.1f steps/s   averaged-model accuracy %.4f\n"
         "  gossip off         %7.1f steps/s   averaged-model accuracy %.4f\n"
         "  ratio              %7.2f   (target >= 0.9)\n",
-        o.peers, static_cast<long long>(o.steps), o.model.c_str(), o.rate, on.stepsPerSecond,
-        on.accuracy, off.stepsPerSecond, off.accuracy, ratio);
+        o.peers,
+        static_cast<long long>(o.steps),
+        o.model.c_str(),
+        o.rate,
+        on.stepsPerSecond,
+        on.accuracy,
+        off.stepsPerSecond,
+        off.accuracy,
+        ratio);
   }
   return 0;
 }

@@ -2,9 +2,10 @@
 // throughput with gossip on and off.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 namespace murmur::bench {
 
