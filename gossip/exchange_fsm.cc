@@ -103,11 +103,11 @@ std::optional<runtime::PeerId> ExchangeFsm::partner() const {
   return partner_;
 }
 
-std::optional<ExchangeOutcome> ExchangeFsm::abort(runtime::TimePoint now) {
+std::optional<ExchangeOutcome> ExchangeFsm::abort(runtime::TimePoint now, ExchangeResult why) {
   if (state_ == State::kIdle) {
     return std::nullopt;
   }
-  return finish(ExchangeResult::kTimedOut, now).finished;
+  return finish(why, now).finished;
 }
 
 ExchangeStep ExchangeFsm::finish(ExchangeResult result, runtime::TimePoint now) {

@@ -24,10 +24,11 @@ namespace murmur::gossip {
 enum class ExchangeMessage : std::uint8_t { kPropose, kAccept, kBusy, kParams };
 
 enum class ExchangeResult : std::uint8_t {
-  kApplied,   // both snapshots met: the caller applies the delta
-  kBusy,      // the partner was busy (or won a crossing)
-  kTimedOut,  // a deadline passed: nothing is applied
-  kAborted,   // the initiator gave up on us (stale ACCEPT answered BUSY)
+  kApplied,      // both snapshots met: the caller applies the delta
+  kBusy,         // the partner was busy (or won a crossing)
+  kTimedOut,     // a deadline passed: nothing is applied
+  kAborted,      // the initiator gave up on us (stale ACCEPT answered BUSY)
+  kUnreachable,  // our message could not be handed to the transport: nothing is applied
 };
 
 struct ExchangeOptions {
@@ -93,8 +94,10 @@ class ExchangeFsm {
   // The partner of the exchange in flight, if any.
   std::optional<runtime::PeerId> partner() const;
 
-  // Abandons the exchange in flight without applying anything (leaving, partner declared dead).
-  std::optional<ExchangeOutcome> abort(runtime::TimePoint now);
+  // Abandons the exchange in flight without applying anything: our message could not be sent
+  // (kUnreachable), or we are leaving. Returns the outcome, or nullopt when idle.
+  std::optional<ExchangeOutcome> abort(runtime::TimePoint now,
+                                       ExchangeResult why = ExchangeResult::kUnreachable);
 
  private:
   enum class State : std::uint8_t { kIdle, kWaitReply, kWaitParams };

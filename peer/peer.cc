@@ -1,6 +1,7 @@
 #include "peer/peer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "compression/codec.h"
@@ -57,6 +58,8 @@ const char* resultName(gossip::ExchangeResult result) {
       return "timeout";
     case gossip::ExchangeResult::kAborted:
       return "aborted";
+    case gossip::ExchangeResult::kUnreachable:
+      return "unreachable";
   }
   return "?";
 }
@@ -178,7 +181,15 @@ void Peer::maybeInitiate(runtime::TimePoint now) {
 void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint now) {
   auto known = idByName_.find(message.routingId);
   if (known == idByName_.end()) {
-    drop("unknown_sender", message.routingId, "not in the peer list", now);
+    // One warning key for all strangers: their ids must not grow our state.
+    std::string id = message.routingId.substr(0, 32);
+    for (char& c : id) {
+      c = std::isprint(static_cast<unsigned char>(c)) != 0 ? c : '?';
+    }
+    drop("unknown_sender",
+         "an unknown peer",
+         "routing id '" + id + "' is not in the peer list",
+         now);
     return;
   }
   const std::string& who = message.routingId;
@@ -289,8 +300,8 @@ void Peer::handleExchange(const wire::Envelope& envelope,
                           const runtime::Blob* payload,
                           runtime::TimePoint now) {
   const runtime::PeerId from{envelope.sender};
-  if (closed_ && envelope.type == MessageType::kPropose) {
-    // Our model is the final average now; it must not move while it is evaluated.
+  if ((closed_ || average_) && envelope.type == MessageType::kPropose) {
+    // Our final model is taken (or already the average): it must not move any more.
     sendMessage(from, MessageType::kBusy, envelope.seq, {});
     return;
   }
@@ -311,55 +322,70 @@ void Peer::handleExchange(const wire::Envelope& envelope,
 void Peer::processStep(const gossip::ExchangeStep& step,
                        const runtime::Blob* received,
                        runtime::TimePoint now) {
+  bool refused = false;
   for (const gossip::Outgoing& out : step.send) {
     std::vector<runtime::Blob> payloads;
     if (out.withSnapshot) {
       ownSnapshot_ = state_.snapshot(now);
-      runtime::Blob blob;
-      blob.data = reinterpret_cast<const std::byte*>(ownSnapshot_->data());
-      blob.bytes = ownSnapshot_->size() * sizeof(float);
-      blob.dtype = runtime::DType::kFloat32;
-      blob.keepAlive = ownSnapshot_;
-      payloads.push_back(compression::codecFor(compression::CodecId::kRaw).encode(blob));
+      payloads.push_back(compression::codecFor(compression::CodecId::kRaw)
+                             .encode(runtime::floatBlob(ownSnapshot_)));
     }
-    if (!sendMessage(out.to, toWireType(out.type), out.seq, payloads) && out.withSnapshot) {
-      // Not delivered: the exchange cannot complete; let the deadline end it.
-      MURMUR_LOG(
-          kDebug, "gossip", "could not send {} to {}", static_cast<int>(out.type), nameOf(out.to));
+    bool handshake = out.type != gossip::ExchangeMessage::kBusy;
+    if (!sendMessage(out.to, toWireType(out.type), out.seq, payloads) && handshake) {
+      refused = true;  // the connection to that peer is down (or not up yet)
     }
   }
-  if (step.applyReceived) {
+  std::optional<gossip::ExchangeOutcome> outcome = step.finished;
+  if (refused) {
+    if (outcome) {
+      // Our PARAMS never left: the partner will apply nothing, so neither may we.
+      outcome->result = gossip::ExchangeResult::kUnreachable;
+    } else {
+      // Our PROPOSE or ACCEPT never left: end the exchange now, not at its deadline.
+      outcome = fsm_.abort(now);
+    }
+  } else if (step.applyReceived) {
     MURMUR_CHECK(received != nullptr && ownSnapshot_ != nullptr, "apply without snapshots");
     state_.submitExchange(now, *received, ownSnapshot_);
   }
-  if (step.finished) {
-    const gossip::ExchangeOutcome& outcome = *step.finished;
-    metrics_.counter(fmt::format("exchanges_total{{result=\"{}\"}}", resultName(outcome.result)))
-        .add();
-    if (outcome.result == gossip::ExchangeResult::kApplied) {
-      budget_.spend();
-      if (outcome.initiated) {
-        metrics_.counter("exchanges_initiated_total").add();
-        metrics_.gauge("exchange_seconds_last").set(runtime::toSeconds(now - exchangeStart_));
-        metrics_.counter("exchange_microseconds_total")
-            .add(static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::microseconds>(now - exchangeStart_)
-                    .count()));
-      }
-      MURMUR_LOG(
-          kDebug, "gossip", "exchange {} with {} applied", outcome.seq, nameOf(outcome.peer));
-    } else if (outcome.result == gossip::ExchangeResult::kTimedOut) {
-      liveness_.failed(outcome.peer);
-      if (now - lastWarning_["timeout:" + nameOf(outcome.peer)] > kWarningInterval) {
-        lastWarning_["timeout:" + nameOf(outcome.peer)] = now;
-        MURMUR_LOG(kWarn,
-                   "gossip",
-                   "exchange {} with {} timed out; nothing applied",
-                   outcome.seq,
-                   nameOf(outcome.peer));
-      }
+  if (outcome) {
+    recordOutcome(*outcome, now);
+  }
+}
+
+void Peer::recordOutcome(const gossip::ExchangeOutcome& outcome, runtime::TimePoint now) {
+  metrics_.counter(fmt::format("exchanges_total{{result=\"{}\"}}", resultName(outcome.result)))
+      .add();
+  if (outcome.result == gossip::ExchangeResult::kApplied) {
+    budget_.spend();
+    if (outcome.initiated) {
+      metrics_.counter("exchanges_initiated_total").add();
+      metrics_.gauge("exchange_seconds_last").set(runtime::toSeconds(now - exchangeStart_));
+      metrics_.counter("exchange_microseconds_total")
+          .add(static_cast<std::uint64_t>(
+              std::chrono::duration_cast<std::chrono::microseconds>(now - exchangeStart_).count()));
     }
-    ownSnapshot_.reset();
+    MURMUR_LOG(kDebug, "gossip", "exchange {} with {} applied", outcome.seq, nameOf(outcome.peer));
+  } else if (outcome.result == gossip::ExchangeResult::kTimedOut) {
+    liveness_.failed(outcome.peer);
+    warnOncePer(
+        "gossip",
+        "timeout:" + nameOf(outcome.peer),
+        now,
+        fmt::format(
+            "exchange {} with {} timed out; nothing applied", outcome.seq, nameOf(outcome.peer)));
+  }
+  ownSnapshot_.reset();
+}
+
+void Peer::warnOncePer(const char* subsystem,
+                       const std::string& key,
+                       runtime::TimePoint now,
+                       const std::string& text) {
+  auto it = lastWarning_.find(key);
+  if (it == lastWarning_.end() || now - it->second > kWarningInterval) {
+    lastWarning_[key] = now;
+    MURMUR_LOG(kWarn, subsystem, "{}", text);
   }
 }
 
@@ -394,15 +420,10 @@ void Peer::advanceFinal(runtime::TimePoint now) {
     finalSnapshot_ = state_.pool().acquire();
     state_.copyParameters(now, finalSnapshot_->data());
     conservedMoment_ = state_.conservedMoment();
-    runtime::Blob own;
-    own.data = reinterpret_cast<const std::byte*>(finalSnapshot_->data());
-    own.bytes = finalSnapshot_->size() * sizeof(float);
-    own.dtype = runtime::DType::kFloat32;
-    own.keepAlive = finalSnapshot_;
-    average_->contribute(options_.self, own);
+    average_->contribute(options_.self, runtime::floatBlob(finalSnapshot_));
     for (runtime::PeerId id : members) {
       if (id != options_.self) {
-        sendMessage(id, MessageType::kFinal, 0, {own});
+        finalUnsent_.push_back(id);
       }
     }
     for (auto& [id, blob] : earlyFinals_) {
@@ -411,6 +432,15 @@ void Peer::advanceFinal(runtime::TimePoint now) {
     earlyFinals_.clear();
     MURMUR_LOG(kInfo, "peer", "everyone is done: averaging exactly over {} peers", members.size());
   }
+  // Sends are refused while a connection is down: retry on every tick until each member has it.
+  std::vector<runtime::PeerId> stillUnsent;
+  for (runtime::PeerId id : finalUnsent_) {
+    if (liveness_.health(id, now) != gossip::PeerHealth::kDead &&
+        !sendMessage(id, MessageType::kFinal, 0, {runtime::floatBlob(finalSnapshot_)})) {
+      stillUnsent.push_back(id);
+    }
+  }
+  finalUnsent_ = std::move(stillUnsent);
   for (runtime::PeerId id : average_->missing()) {
     if (liveness_.health(id, now) == gossip::PeerHealth::kDead) {
       MURMUR_LOG(kWarn,
@@ -497,12 +527,10 @@ void Peer::drop(const std::string& reason,
                 const std::string& detail,
                 runtime::TimePoint now) {
   metrics_.counter("messages_dropped_total{reason=\"" + reason + "\"}").add();
-  std::string key = reason + ":" + who;
-  auto it = lastWarning_.find(key);
-  if (it == lastWarning_.end() || now - it->second > kWarningInterval) {
-    lastWarning_[key] = now;
-    MURMUR_LOG(kWarn, "peer", "dropped a message from {} ({}): {}", who, reason, detail);
-  }
+  warnOncePer("peer",
+              reason + ":" + who,
+              now,
+              fmt::format("dropped a message from {} ({}): {}", who, reason, detail));
 }
 
 }  // namespace murmur::peer

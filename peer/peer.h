@@ -91,6 +91,12 @@ class Peer {
   void processStep(const gossip::ExchangeStep& step,
                    const runtime::Blob* received,
                    runtime::TimePoint now);
+  void recordOutcome(const gossip::ExchangeOutcome& outcome, runtime::TimePoint now);
+  // Logs `text` at warn level at most once per 5 s per key (a peer and a reason).
+  void warnOncePer(const char* subsystem,
+                   const std::string& key,
+                   runtime::TimePoint now,
+                   const std::string& text);
   void maybeInitiate(runtime::TimePoint now);
   void advanceFinal(runtime::TimePoint now);
   void completeFinal(FinalResult result);
@@ -127,7 +133,8 @@ class Peer {
   std::unique_ptr<sync::ExactAverage> average_;
   std::shared_ptr<BufferPool::Buffer> finalSnapshot_;
   std::map<std::uint32_t, runtime::Blob> earlyFinals_;
-  bool closed_ = false;  // the final average is done: refuse further exchanges
+  std::vector<runtime::PeerId> finalUnsent_;  // members our final model has not reached yet
+  bool closed_ = false;                       // the final average is done: refuse further exchanges
   std::map<std::string, runtime::TimePoint> lastWarning_;
   double conservedMoment_ = 0;  // at the final snapshot
 

@@ -43,4 +43,14 @@ struct Blob {
   }
 };
 
+// A float32 blob over a shared vector, which it keeps alive (snapshots, pooled buffers).
+inline Blob floatBlob(std::shared_ptr<const std::vector<float>> values) {
+  Blob blob;
+  blob.data = reinterpret_cast<const std::byte*>(values->data());
+  blob.bytes = values->size() * sizeof(float);
+  blob.dtype = DType::kFloat32;
+  blob.keepAlive = std::move(values);
+  return blob;
+}
+
 }  // namespace murmur::runtime

@@ -126,6 +126,17 @@ TEST(ExchangeFsm, StaleAcceptIsAnsweredBusyAndNeverApplied) {
   EXPECT_TRUE(b.idle());
 }
 
+TEST(ExchangeFsm, AbortEndsTheWaitAtOnceWithoutApplying) {
+  ExchangeFsm a = makeFsm(0);
+  a.propose(PeerId{1}, kT0);
+  std::optional<ExchangeOutcome> outcome = a.abort(kT0);
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->result, ExchangeResult::kUnreachable);
+  EXPECT_TRUE(a.idle());
+  EXPECT_FALSE(a.deadline().has_value());
+  EXPECT_FALSE(a.abort(kT0).has_value());  // nothing left to abort
+}
+
 TEST(ExchangeFsm, ParamsWithWrongSeqOrSenderAreIgnored) {
   ExchangeFsm b = makeFsm(1);
   b.onMessage(PeerId{0}, ExchangeMessage::kPropose, 5, kT0);

@@ -2,6 +2,7 @@
 // mismatched and poisoned messages are dropped and counted, and the model changes only through
 // a valid exchange, all at once.
 #include <cmath>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -34,11 +35,15 @@ class HostileInput : public ::testing::Test {
     state_->stopTraining(clock_.now());  // valid exchanges apply at once: easy to observe
     transport_ = std::make_unique<transport::ZmqTransport>(
         transport::TransportOptions{"tcp://127.0.0.1:*", "victim"});
-    std::string nowhere = "tcp://127.0.0.1:" + std::to_string(tests::freePorts(1)[0]);
-    transport_->connect(1, nowhere);
+    // Mallory's inbox: where the victim's replies and heartbeats go.
+    inbox_.set(zmq::sockopt::linger, 0);
+    inbox_.set(zmq::sockopt::rcvtimeo, 20000);
+    inbox_.bind("tcp://127.0.0.1:*");
+    std::string inbox = inbox_.get(zmq::sockopt::last_endpoint);
+    transport_->connect(1, inbox);
     PeerOptions options;
     options.self = runtime::PeerId{0};
-    options.peers = {{transport_->boundAddress(), "victim"}, {nowhere, "mallory"}};
+    options.peers = {{transport_->boundAddress(), "victim"}, {inbox, "mallory"}};
     options.topology = gossip::ringTopology(2);
     options.runHash = kRunHash;
     budget_ = std::make_unique<ExchangeBudget>(gossip::CreditOptions{1.0, 0}, 1);
@@ -102,6 +107,29 @@ class HostileInput : public ::testing::Test {
     return true;
   }
 
+  // The next message the victim sends Mallory, skipping heartbeats; nullopt after 20 s.
+  std::optional<wire::Envelope> nextFromVictim(bool skipHeartbeats = true) {
+    while (true) {
+      zmq::message_t identity;
+      if (!inbox_.recv(identity)) {
+        return std::nullopt;
+      }
+      std::vector<zmq::message_t> frames;
+      bool more = identity.more();
+      while (more) {
+        zmq::message_t frame;
+        (void)inbox_.recv(frame);
+        more = frame.more();
+        frames.push_back(std::move(frame));
+      }
+      wire::Envelope e =
+          wire::decodeEnvelope(static_cast<const std::byte*>(frames[0].data()), frames[0].size());
+      if (!skipHeartbeats || e.type != MessageType::kHello) {
+        return e;
+      }
+    }
+  }
+
   std::vector<float> model() {
     std::vector<float> out(kNumel);
     state_->copyParameters(clock_.now(), out.data());
@@ -118,6 +146,7 @@ class HostileInput : public ::testing::Test {
   std::unique_ptr<Peer> peer_;
   std::thread comm_;
   zmq::context_t context_{1};
+  zmq::socket_t inbox_{context_, zmq::socket_type::router};
   zmq::socket_t mallory_;
 };
 
@@ -157,9 +186,12 @@ TEST_F(HostileInput, GarbageIsDroppedCountedAndNeverTouchesTheModel) {
 }
 
 TEST_F(HostileInput, OnlyAValidExchangeChangesTheModelAndAllAtOnce) {
+  // A heartbeat proves the victim's link to Mallory is up, so its ACCEPT will be delivered.
+  ASSERT_TRUE(nextFromVictim(/*skipHeartbeats=*/false).has_value());
   send(mallory_, {wire::encodeEnvelope(envelope(MessageType::kPropose, 1))});
-  // The PROPOSE is the first valid message: once it is counted, the victim waits for PARAMS.
-  ASSERT_TRUE(waitFor("bytes_received_total{kind=\"control\"}", 1));
+  std::optional<wire::Envelope> accept = nextFromVictim();
+  ASSERT_TRUE(accept.has_value());
+  ASSERT_EQ(accept->type, MessageType::kAccept);  // the victim now waits for PARAMS
   auto params = wire::encodeEnvelope(envelope(MessageType::kParams, 1));
   std::vector<std::byte> poisoned = floats(kNumel, 1.0F);
   float nan = std::nanf("");

@@ -12,15 +12,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-runtime::Blob blobOf(std::shared_ptr<BufferPool::Buffer> buffer) {
-  runtime::Blob blob;
-  blob.data = reinterpret_cast<const std::byte*>(buffer->data());
-  blob.bytes = buffer->size() * sizeof(float);
-  blob.dtype = runtime::DType::kFloat32;
-  blob.keepAlive = buffer;
-  return blob;
-}
-
 // Two peers exchanging while "training" with lr = 0, Δs queued for their compute threads:
 // the pair's Σ(2x + d) is unchanged and back-to-back exchanges never double-count.
 TEST(SharedModelState, QueuedExchangesConserveThePairSum) {
@@ -46,8 +37,8 @@ TEST(SharedModelState, QueuedExchangesConserveThePairSum) {
       for (int e = 0; e < 3; ++e) {
         auto sa = a.snapshot(t);
         auto sb = b.snapshot(t);
-        a.submitExchange(t, blobOf(sb), sa);
-        b.submitExchange(t, blobOf(sa), sb);
+        a.submitExchange(t, runtime::floatBlob(sb), sa);
+        b.submitExchange(t, runtime::floatBlob(sa), sb);
       }
       EXPECT_EQ(a.pendingExchanges(), 3U);
       a.gradientStep(t, [] {});
@@ -75,7 +66,7 @@ TEST(SharedModelState, OptimizerStepRunsAfterTheQueueUnderTheLock) {
   SharedModelState state(x.data(), 1, momentum::AcidParams{}, t);
   auto peer = std::make_shared<BufferPool::Buffer>(1, 4.0F);
   auto self = state.snapshot(t);
-  state.submitExchange(t, blobOf(peer), self);
+  state.submitExchange(t, runtime::floatBlob(peer), self);
   EXPECT_EQ(x[0], 0.0F);  // queued, not applied behind the compute thread's back
   std::size_t applied = state.gradientStep(t + milliseconds(1), [&] { x[0] += 1.0F; });
   EXPECT_EQ(applied, 1U);
@@ -88,7 +79,7 @@ TEST(SharedModelState, AfterTrainingExchangesApplyAtOnce) {
   SharedModelState state(x.data(), 1, momentum::AcidParams{}, t);
   state.stopTraining(t);
   auto peer = std::make_shared<BufferPool::Buffer>(1, 2.0F);
-  state.submitExchange(t, blobOf(peer), state.snapshot(t));
+  state.submitExchange(t, runtime::floatBlob(peer), state.snapshot(t));
   EXPECT_EQ(x[0], 1.0F);
   std::vector<float> average{7.0F};
   state.replaceParameters(average.data());

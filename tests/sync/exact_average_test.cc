@@ -10,15 +10,6 @@
 namespace murmur::sync {
 namespace {
 
-runtime::Blob blobOf(std::shared_ptr<std::vector<float>> values) {
-  runtime::Blob blob;
-  blob.data = reinterpret_cast<const std::byte*>(values->data());
-  blob.bytes = values->size() * sizeof(float);
-  blob.dtype = runtime::DType::kFloat32;
-  blob.keepAlive = values;
-  return blob;
-}
-
 std::vector<runtime::PeerId> ids(std::initializer_list<std::uint32_t> values) {
   std::vector<runtime::PeerId> out;
   for (std::uint32_t v : values) {
@@ -41,8 +32,8 @@ TEST(ExactAverage, BitIdenticalWhateverTheArrivalOrder) {
   ExactAverage forward(ids({0, 1, 2, 3, 4}), kN);
   ExactAverage backward(ids({4, 3, 2, 1, 0}), kN);
   for (std::uint32_t m = 0; m < 5; ++m) {
-    EXPECT_TRUE(forward.contribute(runtime::PeerId{m}, blobOf(models[m])));
-    EXPECT_TRUE(backward.contribute(runtime::PeerId{4 - m}, blobOf(models[4 - m])));
+    EXPECT_TRUE(forward.contribute(runtime::PeerId{m}, runtime::floatBlob(models[m])));
+    EXPECT_TRUE(backward.contribute(runtime::PeerId{4 - m}, runtime::floatBlob(models[4 - m])));
   }
   ASSERT_TRUE(forward.complete());
   std::vector<float> a(kN);
@@ -61,18 +52,20 @@ TEST(ExactAverage, RefusesStrangersDuplicatesAndWrongSizes) {
   ExactAverage avg(ids({0, 1}), 4);
   auto four = std::make_shared<std::vector<float>>(4, 1.0F);
   auto three = std::make_shared<std::vector<float>>(3, 1.0F);
-  EXPECT_FALSE(avg.contribute(runtime::PeerId{7}, blobOf(four)));
-  EXPECT_FALSE(avg.contribute(runtime::PeerId{0}, blobOf(three)));
-  EXPECT_TRUE(avg.contribute(runtime::PeerId{0}, blobOf(four)));
-  EXPECT_FALSE(avg.contribute(runtime::PeerId{0}, blobOf(four)));
+  EXPECT_FALSE(avg.contribute(runtime::PeerId{7}, runtime::floatBlob(four)));
+  EXPECT_FALSE(avg.contribute(runtime::PeerId{0}, runtime::floatBlob(three)));
+  EXPECT_TRUE(avg.contribute(runtime::PeerId{0}, runtime::floatBlob(four)));
+  EXPECT_FALSE(avg.contribute(runtime::PeerId{0}, runtime::floatBlob(four)));
   EXPECT_FALSE(avg.complete());
   EXPECT_EQ(avg.missing(), ids({1}));
 }
 
 TEST(ExactAverage, ExcusedMembersLeaveTheAverageEntirely) {
   ExactAverage avg(ids({0, 1, 2}), 2);
-  avg.contribute(runtime::PeerId{0}, blobOf(std::make_shared<std::vector<float>>(2, 1.0F)));
-  avg.contribute(runtime::PeerId{2}, blobOf(std::make_shared<std::vector<float>>(2, 100.0F)));
+  avg.contribute(runtime::PeerId{0},
+                 runtime::floatBlob(std::make_shared<std::vector<float>>(2, 1.0F)));
+  avg.contribute(runtime::PeerId{2},
+                 runtime::floatBlob(std::make_shared<std::vector<float>>(2, 100.0F)));
   avg.excuse(runtime::PeerId{2});  // even though its model arrived
   avg.excuse(runtime::PeerId{1});
   ASSERT_TRUE(avg.complete());
@@ -85,8 +78,10 @@ TEST(ExactAverage, ExcusedMembersLeaveTheAverageEntirely) {
 
 TEST(ExactAverage, ConsensusDistanceOfTwoModels) {
   ExactAverage avg(ids({0, 1}), 1);
-  avg.contribute(runtime::PeerId{0}, blobOf(std::make_shared<std::vector<float>>(1, 1.0F)));
-  avg.contribute(runtime::PeerId{1}, blobOf(std::make_shared<std::vector<float>>(1, 3.0F)));
+  avg.contribute(runtime::PeerId{0},
+                 runtime::floatBlob(std::make_shared<std::vector<float>>(1, 1.0F)));
+  avg.contribute(runtime::PeerId{1},
+                 runtime::floatBlob(std::make_shared<std::vector<float>>(1, 3.0F)));
   EXPECT_DOUBLE_EQ(avg.consensusDistance(), 1.0);  // each is 1 away from the mean 2
 }
 

@@ -33,15 +33,6 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-runtime::Blob blobOf(const std::shared_ptr<std::vector<float>>& values) {
-  runtime::Blob blob;
-  blob.data = reinterpret_cast<const std::byte*>(values->data());
-  blob.bytes = values->size() * sizeof(float);
-  blob.dtype = runtime::DType::kFloat32;
-  blob.keepAlive = values;
-  return blob;
-}
-
 // Sends until libzmq takes the message (the peer connects in the background).
 void sendRetrying(peer::transport::ZmqTransport& t,
                   std::uint32_t to,
@@ -80,20 +71,20 @@ RawResult rawZmq(std::size_t numel, int rounds) {
   const double bytes = static_cast<double>(numel * sizeof(float));
   RawResult result;
   // Warm-up: connections up, buffers touched.
-  sendRetrying(a, 1, head, {blobOf(model)});
+  sendRetrying(a, 1, head, {runtime::floatBlob(model)});
   receiveOne(b);
-  sendRetrying(b, 0, head, {blobOf(model)});
+  sendRetrying(b, 0, head, {runtime::floatBlob(model)});
   receiveOne(a);
   {
     std::thread responder([&] {
       for (int r = 0; r < rounds; ++r) {
         receiveOne(b);
-        sendRetrying(b, 0, head, {blobOf(model)});
+        sendRetrying(b, 0, head, {runtime::floatBlob(model)});
       }
     });
     auto start = Clock::now();
     for (int r = 0; r < rounds; ++r) {
-      sendRetrying(a, 1, head, {blobOf(model)});
+      sendRetrying(a, 1, head, {runtime::floatBlob(model)});
       receiveOne(a);
     }
     result.pingPongGbps = 2 * rounds * bytes / secondsSince(start) / 1e9;
@@ -102,7 +93,7 @@ RawResult rawZmq(std::size_t numel, int rounds) {
   {
     auto side = [&](ZmqTransport& self, std::uint32_t to) {
       for (int r = 0; r < rounds; ++r) {
-        sendRetrying(self, to, head, {blobOf(model)});
+        sendRetrying(self, to, head, {runtime::floatBlob(model)});
         receiveOne(self);
       }
     };

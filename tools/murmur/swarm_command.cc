@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -87,11 +88,18 @@ struct Child {
 pid_t spawn(const std::vector<std::string>& argv, const std::string& logPath, int& stdoutFd) {
   int pipeFds[2];
   MURMUR_CHECK(pipe2(pipeFds, O_CLOEXEC) == 0, "pipe: ", std::strerror(errno));
+  const pid_t parent = getpid();
   pid_t pid = fork();
   MURMUR_CHECK(pid >= 0, "fork: ", std::strerror(errno));
   if (pid == 0) {
     // Own process group: a terminal Ctrl-C reaches only the swarm, which forwards it once.
     setpgid(0, 0);
+    // A swarm killed outright (kill -9, a test's deadline) takes its peers with it: they get
+    // SIGTERM, finish as after Ctrl-C, and exit instead of training on as orphans.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) {
+      _exit(1);  // the swarm died before prctl took effect
+    }
     sigset_t none;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, nullptr);
