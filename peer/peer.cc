@@ -130,7 +130,8 @@ runtime::TimePoint Peer::nextWakeup(runtime::TimePoint now) const {
   if (auto deadline = fsm_.deadline()) {
     next = std::min(next, *deadline);
   }
-  if (fsm_.idle() && !finishRequested_.load() && options_.gossipEnabled) {
+  // Without credit there is nothing to start: sleep until compute earns some (it wakes us).
+  if (fsm_.idle() && !finishRequested_.load() && options_.gossipEnabled && budget_.canInitiate()) {
     next = std::min(next, std::max(now, fsm_.backoffUntil()));
   }
   return next;

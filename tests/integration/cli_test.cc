@@ -110,6 +110,34 @@ TEST(Cli, ConfigFileAndEnvironmentFeedTheFlags) {
   EXPECT_NE(flagWins.err.find("dataset not found"), std::string::npos) << flagWins.err;
 }
 
+// A flag set in a config file reaches the peers a swarm starts: with no-gossip, nobody exchanges
+// until the final average, which still happens.
+TEST(Cli, SwarmForwardsFlagsFromTheConfigFile) {
+  TempDir dir;
+  writeFile(dir.file("run.toml"), "no-gossip = true\nmodel = \"mlp\"\n");
+  Result swarm = runMurmur(dir,
+                           {"swarm",
+                            "--config",
+                            dir.file("run.toml"),
+                            "--peers",
+                            "2",
+                            "--synthetic",
+                            "256",
+                            "--steps",
+                            "30",
+                            "--eval-interval",
+                            "0",
+                            "--run-dir",
+                            dir.path(),
+                            "--summary-json",
+                            dir.file("swarm.json"),
+                            "--no-table"});
+  ASSERT_EQ(swarm.code, 0) << swarm.err << readFile(dir.file("peer0.log"));
+  std::string summary = readFile(dir.file("swarm.json"));
+  EXPECT_NE(summary.find("\"exchanges_total\": 0"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"failed_peers\": 0"), std::string::npos) << summary;
+}
+
 // Two peers with different models refuse each other's messages (counted and logged with the
 // sender's name) and the end-of-run average, which needs both, gives up with exit code 1.
 TEST(Cli, PeersWithDifferentModelsRefuseEachOther) {

@@ -24,7 +24,7 @@ void parseLayered(CLI::App& app, const std::vector<std::string>& args) {
   for (const CLI::Option* option : app.get_options()) {
     for (const std::string& longName : option->get_lnames()) {
       if (longName != "help" && longName != "config") {
-        options.push_back(runtime::ConfigOption{longName, option->get_type_size() == 0});
+        options.push_back(runtime::ConfigOption{longName, option->get_expected_max() == 0});
       }
     }
   }

@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "tools/common/malloc_tuning.h"
 #include "tools/murmur/commands.h"
 
-#include <malloc.h>
 #include <unistd.h>
 
 namespace {
@@ -29,10 +29,7 @@ std::string selfExecutable(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Model-sized buffers come and go with every exchange: keep freed memory in the heap instead of
-  // returning it to the kernel, whose fresh pages cost ~50× a copy here (ENVIRONMENT.md).
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  murmur::tools::ensureMallocTuning(argv);
 
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {

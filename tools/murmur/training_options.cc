@@ -106,7 +106,7 @@ std::vector<std::string> forwardTrainingOptions(const CLI::App& app) {
       continue;
     }
     const std::string name = "--" + option->get_lnames().front();
-    if (option->get_type_size() == 0) {
+    if (option->get_expected_max() == 0) {
       out.push_back(name + "=" + (option->as<bool>() ? "true" : "false"));
     } else {
       out.push_back(name);
