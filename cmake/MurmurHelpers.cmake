@@ -20,6 +20,12 @@ function(murmur_add_test name)
   add_executable(${name} ${arg_SRCS})
   target_link_libraries(${name} PRIVATE ${arg_DEPS} murmur::tests GTest::gtest_main GTest::gmock murmur_warnings)
   include(GoogleTest)
+  # One label per binary: gtest_discover_tests (CMake 3.25) flattens list-valued properties, so
+  # "unit;tsan" would silently become the label "unit" and a stray property.
+  list(LENGTH arg_LABELS label_count)
+  if(NOT label_count EQUAL 1)
+    message(FATAL_ERROR "murmur_add_test(${name}): give exactly one label, got '${arg_LABELS}'")
+  endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${arg_LABELS}" TIMEOUT 600)
+    PROPERTIES LABELS ${arg_LABELS} TIMEOUT 600)
 endfunction()
