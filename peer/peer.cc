@@ -15,6 +15,7 @@ using wire::MessageType;
 
 constexpr runtime::Duration kMaxPollWait = std::chrono::milliseconds(50);
 constexpr runtime::Duration kWarningInterval = std::chrono::seconds(5);
+constexpr runtime::Duration kNoPartnerRetry = std::chrono::milliseconds(20);
 
 gossip::ExchangeMessage toExchangeMessage(MessageType type) {
   switch (type) {
@@ -132,7 +133,7 @@ runtime::TimePoint Peer::nextWakeup(runtime::TimePoint now) const {
   }
   // Without credit there is nothing to start: sleep until compute earns some (it wakes us).
   if (fsm_.idle() && !finishRequested_.load() && options_.gossipEnabled && budget_.canInitiate()) {
-    next = std::min(next, std::max(now, fsm_.backoffUntil()));
+    next = std::min(next, std::max({now, fsm_.backoffUntil(), noPartnerUntil_}));
   }
   return next;
 }
@@ -166,13 +167,16 @@ void Peer::tick(runtime::TimePoint now) {
 }
 
 void Peer::maybeInitiate(runtime::TimePoint now) {
-  if (!options_.gossipEnabled || !fsm_.canPropose(now) || !budget_.canInitiate()) {
+  if (!options_.gossipEnabled || !fsm_.canPropose(now) || now < noPartnerUntil_ ||
+      !budget_.canInitiate()) {
     return;
   }
   const auto& list = options_.topology[options_.self.value];
   auto usable = [&](runtime::PeerId id) { return liveness_.usable(id, now); };
   std::optional<runtime::PeerId> partner = gossip::pickNeighbour(list, usable, rng_);
   if (!partner) {
+    // Every neighbour is suspect or dead: look again shortly instead of spinning.
+    noPartnerUntil_ = now + kNoPartnerRetry;
     return;
   }
   exchangeStart_ = now;

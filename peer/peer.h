@@ -126,6 +126,7 @@ class Peer {
   std::map<std::string, std::uint32_t> idByName_;
   std::shared_ptr<BufferPool::Buffer> ownSnapshot_;  // of the exchange in flight
   runtime::TimePoint exchangeStart_{};
+  runtime::TimePoint noPartnerUntil_{};  // no usable neighbour: next look
   runtime::TimePoint nextHeartbeat_{};
   std::vector<bool> doneFrom_;
   bool doneAnnounced_ = false;
