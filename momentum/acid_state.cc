@@ -8,6 +8,46 @@
 
 namespace murmur::momentum {
 
+namespace {
+
+// One pass of "mix by (p, decay), then apply Δ = peer − self": the element-wise steps of mixTo and
+// applyExchange in their order, so fused and separate calls round identically (no mixing at all
+// when no time passed). d == nullptr is the baseline (no gap, no mixing).
+template <typename Scalar>
+void mixAndApplyPass(Scalar* __restrict x,
+                     Scalar* __restrict d,
+                     std::size_t n,
+                     Scalar p,
+                     Scalar decay,
+                     Scalar gapWeight,
+                     const Scalar* __restrict peer,
+                     const Scalar* __restrict self) {
+  const Scalar half{0.5};
+  if (d == nullptr) {
+    for (std::size_t i = 0; i < n; ++i) {
+      x[i] += half * (peer[i] - self[i]);
+    }
+    return;
+  }
+  if (p == Scalar{0} && decay == Scalar{1}) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const Scalar delta = peer[i] - self[i];
+      x[i] += half * delta;
+      d[i] += gapWeight * delta;
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const Scalar mixed = x[i] + p * d[i];
+    const Scalar gap = d[i] * decay;
+    const Scalar delta = peer[i] - self[i];
+    x[i] = mixed + half * delta;
+    d[i] = gap + gapWeight * delta;
+  }
+}
+
+}  // namespace
+
 template <typename Scalar>
 BasicAcidState<Scalar>::BasicAcidState(Scalar* x,
                                        std::size_t n,
@@ -60,23 +100,30 @@ void BasicAcidState<Scalar>::snapshotAt(double t, Scalar* out) const {
 
 template <typename Scalar>
 void BasicAcidState<Scalar>::applyExchange(const Scalar* peerSnapshot, const Scalar* selfSnapshot) {
-  Scalar* __restrict x = x_;
-  const Scalar* __restrict peer = peerSnapshot;
-  const Scalar* __restrict self = selfSnapshot;
-  const Scalar half{0.5};
-  if (gap_.empty()) {
-    for (std::size_t i = 0; i < n_; ++i) {
-      x[i] += half * (peer[i] - self[i]);
-    }
-    return;
-  }
-  const auto gapWeight = static_cast<Scalar>(params_.alphaTilde - 0.5);
-  Scalar* __restrict d = gap_.data();
-  for (std::size_t i = 0; i < n_; ++i) {
-    const Scalar delta = peer[i] - self[i];
-    x[i] += half * delta;
-    d[i] += gapWeight * delta;
-  }
+  mixAndApplyPass(x_,
+                  gap_.empty() ? nullptr : gap_.data(),
+                  n_,
+                  Scalar{0},
+                  Scalar{1},
+                  static_cast<Scalar>(params_.alphaTilde - 0.5),
+                  peerSnapshot,
+                  selfSnapshot);
+}
+
+template <typename Scalar>
+void BasicAcidState<Scalar>::mixAndApplyExchange(double t,
+                                                 const Scalar* peerSnapshot,
+                                                 const Scalar* selfSnapshot) {
+  const double elapsed = t > time_ ? t - time_ : 0.0;
+  time_ = std::max(time_, t);
+  mixAndApplyPass(x_,
+                  gap_.empty() ? nullptr : gap_.data(),
+                  n_,
+                  static_cast<Scalar>(mixingFraction(params_.eta, elapsed)),
+                  static_cast<Scalar>(std::exp(-2.0 * params_.eta * elapsed)),
+                  static_cast<Scalar>(params_.alphaTilde - 0.5),
+                  peerSnapshot,
+                  selfSnapshot);
 }
 
 template <typename Scalar>
@@ -131,23 +178,18 @@ void BasicAcidState<Scalar>::predictAt(const std::vector<PendingExchange>& pendi
     }
     now = until;
   };
-  const Scalar half{0.5};
   const auto gapWeight = static_cast<Scalar>(params_.alphaTilde - 0.5);
   for (const PendingExchange& event : pending) {
-    mix(event.time);
-    const Scalar* __restrict peer = event.peer;
-    const Scalar* __restrict self = event.self;
-    if (momentum) {
-      for (std::size_t i = 0; i < n_; ++i) {
-        const Scalar delta = peer[i] - self[i];
-        x[i] += half * delta;
-        d[i] += gapWeight * delta;
-      }
-    } else {
-      for (std::size_t i = 0; i < n_; ++i) {
-        x[i] += half * (peer[i] - self[i]);
-      }
-    }
+    const double elapsed = event.time > now ? event.time - now : 0.0;
+    now = std::max(now, event.time);
+    mixAndApplyPass(x,
+                    momentum ? d : nullptr,
+                    n_,
+                    static_cast<Scalar>(mixingFraction(params_.eta, elapsed)),
+                    static_cast<Scalar>(std::exp(-2.0 * params_.eta * elapsed)),
+                    gapWeight,
+                    event.peer,
+                    event.self);
   }
   mix(t);
 }

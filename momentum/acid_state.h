@@ -61,6 +61,10 @@ class BasicAcidState {
   // to the exchange time first. In the baseline d is left untouched (it is 0).
   void applyExchange(const Scalar* peerSnapshot, const Scalar* selfSnapshot);
 
+  // mixTo(t) then applyExchange(peer, self), fused into one pass over x and d (the comm thread's
+  // and the step's replay hot path): bit-identical to the two calls.
+  void mixAndApplyExchange(double t, const Scalar* peerSnapshot, const Scalar* selfSnapshot);
+
   // Same with Δ given directly.
   void applyDelta(const Scalar* delta);
 

@@ -7,9 +7,11 @@ namespace murmur::peer {
 ExchangeBudget::ExchangeBudget(gossip::CreditOptions options, std::uint64_t seed)
     : credits_(options), rng_(seed) {}
 
-void ExchangeBudget::earnForStep() {
+bool ExchangeBudget::earnForStep() {
   std::lock_guard<std::mutex> lock(mu_);
+  const bool couldInitiate = credits_.canInitiate();
   credits_.earnForStep(rng_);
+  return !couldInitiate && credits_.canInitiate();
 }
 
 double ExchangeBudget::waitWhileOverCap(runtime::Duration timeout) {

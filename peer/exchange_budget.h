@@ -17,8 +17,9 @@ class ExchangeBudget {
  public:
   ExchangeBudget(gossip::CreditOptions options, std::uint64_t seed);
 
-  // Compute: one gradient step happened.
-  void earnForStep();
+  // Compute: one gradient step happened. Returns true when this step's credit is the one that
+  // lets comm start an exchange (comm sleeps while it has none: only then is it worth waking).
+  bool earnForStep();
 
   // Compute: if comm is over the cap behind, wait up to `timeout` for it to catch up, then drop
   // what is still above the cap (no live neighbour must not stall training). Returns seconds

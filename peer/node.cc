@@ -20,6 +20,7 @@
 #include "runtime/rng.h"
 
 #include <nlohmann/json.hpp>
+#include <pthread.h>
 
 namespace murmur::peer {
 namespace {
@@ -206,6 +207,7 @@ PeerSummary Node::run() {
   std::exception_ptr commFailure;
   std::atomic<bool> commFailed{false};
   std::thread comm([&] {
+    pthread_setname_np(pthread_self(), "murmur-comm");  // tells the threads apart in top -H, perf
     try {
       peer.run();
     } catch (...) {
@@ -280,8 +282,9 @@ PeerSummary Node::run() {
     stepCounter.add();
     peer.setLocalStep(static_cast<std::uint64_t>(trainer.steps()));
     if (o.gossip) {
-      budget.earnForStep();
-      peer.notify();
+      if (budget.earnForStep()) {
+        peer.notify();  // a wake-up per step would cost comm a context switch per step
+      }
       computeWait += budget.waitWhileOverCap(std::chrono::milliseconds(200));
     }
     double t = runtime::toSeconds(clock.now() - start);

@@ -181,6 +181,11 @@ void Peer::maybeInitiate(runtime::TimePoint now) {
   }
   exchangeStart_ = now;
   processStep(fsm_.propose(*partner, now), nullptr, now);
+  if (!fsm_.idle()) {
+    // Our snapshot is taken while the partner prepares its reply, off the exchange's critical
+    // path. It stays valid until then: we answer BUSY to everyone else meanwhile.
+    ownSnapshot_ = state_.snapshot(now);
+  }
 }
 
 void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint now) {
@@ -331,7 +336,9 @@ void Peer::processStep(const gossip::ExchangeStep& step,
   for (const gossip::Outgoing& out : step.send) {
     std::vector<runtime::Blob> payloads;
     if (out.withSnapshot) {
-      ownSnapshot_ = state_.snapshot(now);
+      if (!ownSnapshot_) {
+        ownSnapshot_ = state_.snapshot(now);
+      }
       payloads.push_back(compression::codecFor(compression::CodecId::kRaw)
                              .encode(runtime::floatBlob(ownSnapshot_)));
     }

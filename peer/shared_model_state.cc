@@ -31,8 +31,7 @@ double SharedModelState::normalizedTime(runtime::TimePoint now) const {
 void SharedModelState::applyPending() {
   while (!pending_.empty()) {
     PendingExchange& next = pending_.front();
-    state_.mixTo(next.time);
-    state_.applyExchange(next.peer.as<float>(), next.self->data());
+    state_.mixAndApplyExchange(next.time, next.peer.as<float>(), next.self->data());
     pending_.pop_front();
   }
 }
