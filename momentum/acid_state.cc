@@ -10,6 +10,19 @@ namespace murmur::momentum {
 
 namespace {
 
+// The closed-form ODE over `elapsed` time units: x += p·d and d *= decay.
+template <typename Scalar>
+struct MixFactors {
+  Scalar p;
+  Scalar decay;
+};
+
+template <typename Scalar>
+MixFactors<Scalar> mixFactors(double eta, double elapsed) {
+  return {static_cast<Scalar>(mixingFraction(eta, elapsed)),
+          static_cast<Scalar>(std::exp(-2.0 * eta * elapsed))};
+}
+
 // One pass of "mix by (p, decay), then apply Δ = peer − self": the element-wise steps of mixTo and
 // applyExchange in their order, so fused and separate calls round identically (no mixing at all
 // when no time passed). d == nullptr is the baseline (no gap, no mixing).
@@ -72,8 +85,7 @@ void BasicAcidState<Scalar>::mixTo(double t) {
   if (gap_.empty()) {
     return;
   }
-  const auto p = static_cast<Scalar>(mixingFraction(params_.eta, elapsed));
-  const auto decay = static_cast<Scalar>(std::exp(-2.0 * params_.eta * elapsed));
+  const auto [p, decay] = mixFactors<Scalar>(params_.eta, elapsed);
   Scalar* __restrict x = x_;
   Scalar* __restrict d = gap_.data();
   for (std::size_t i = 0; i < n_; ++i) {
@@ -116,11 +128,12 @@ void BasicAcidState<Scalar>::mixAndApplyExchange(double t,
                                                  const Scalar* selfSnapshot) {
   const double elapsed = t > time_ ? t - time_ : 0.0;
   time_ = std::max(time_, t);
+  const MixFactors<Scalar> factors = mixFactors<Scalar>(params_.eta, elapsed);
   mixAndApplyPass(x_,
                   gap_.empty() ? nullptr : gap_.data(),
                   n_,
-                  static_cast<Scalar>(mixingFraction(params_.eta, elapsed)),
-                  static_cast<Scalar>(std::exp(-2.0 * params_.eta * elapsed)),
+                  factors.p,
+                  factors.decay,
                   static_cast<Scalar>(params_.alphaTilde - 0.5),
                   peerSnapshot,
                   selfSnapshot);
@@ -169,8 +182,7 @@ void BasicAcidState<Scalar>::predictAt(const std::vector<PendingExchange>& pendi
     }
     if (momentum) {
       const double elapsed = until - now;
-      const auto p = static_cast<Scalar>(mixingFraction(params_.eta, elapsed));
-      const auto decay = static_cast<Scalar>(std::exp(-2.0 * params_.eta * elapsed));
+      const auto [p, decay] = mixFactors<Scalar>(params_.eta, elapsed);
       for (std::size_t i = 0; i < n_; ++i) {
         x[i] += p * d[i];
         d[i] *= decay;
@@ -182,14 +194,9 @@ void BasicAcidState<Scalar>::predictAt(const std::vector<PendingExchange>& pendi
   for (const PendingExchange& event : pending) {
     const double elapsed = event.time > now ? event.time - now : 0.0;
     now = std::max(now, event.time);
-    mixAndApplyPass(x,
-                    momentum ? d : nullptr,
-                    n_,
-                    static_cast<Scalar>(mixingFraction(params_.eta, elapsed)),
-                    static_cast<Scalar>(std::exp(-2.0 * params_.eta * elapsed)),
-                    gapWeight,
-                    event.peer,
-                    event.self);
+    const MixFactors<Scalar> factors = mixFactors<Scalar>(params_.eta, elapsed);
+    mixAndApplyPass(
+        x, momentum ? d : nullptr, n_, factors.p, factors.decay, gapWeight, event.peer, event.self);
   }
   mix(t);
 }
