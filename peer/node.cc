@@ -74,6 +74,7 @@ std::string summaryToJson(const PeerSummary& s) {
       {"test_accuracy_local", s.testAccuracyLocal},
       {"test_accuracy_avg_model", s.testAccuracyAverage},
       {"averaged", s.averaged},
+      {"left", s.left},
       {"final_members", s.finalMembers},
       {"final_problem", s.finalProblem},
       {"consensus_distance_final", s.consensusDistanceFinal},
@@ -198,7 +199,7 @@ PeerSummary Node::run() {
   peerOptions.incarnation = static_cast<std::uint64_t>(origin * 1000);
   peerOptions.seed = runtime::Rng(o.seed).fork("peer:" + name).next();
   peerOptions.exchange = o.exchange;
-  peerOptions.liveness = o.liveness;
+  peerOptions.membership = o.membership;
   peerOptions.finalTimeout = runtime::fromSeconds(o.finalTimeoutSeconds);
   peerOptions.gossipEnabled = o.gossip;
   Peer peer(peerOptions, transport, state, budget, metrics, clock);
@@ -310,6 +311,23 @@ PeerSummary Node::run() {
     std::rethrow_exception(commFailure);
   }
   summary.trainSeconds = runtime::toSeconds(clock.now() - trainStart);
+  summary.steps = trainer.steps();
+  if (leave_.load()) {
+    state.stopTraining(clock.now());
+    peer.leave();
+    // advanceLeave() bounds the wait for the exchange in flight; this only bounds a stuck loop.
+    const runtime::TimePoint deadline = clock.now() + std::chrono::seconds(4);
+    while (!peer.hasLeft() && clock.now() < deadline && !commFailed.load()) {
+      peer.waitLeft(std::chrono::milliseconds(100));
+    }
+    summary.left = true;
+    summary.finalProblem = "left the swarm before the end";
+    summary.wallSeconds = sinceOrigin();
+    summary.exchangesApplied = counter(metrics, "exchanges_total{result=\"applied\"}");
+    summary.metrics = metrics.renderPrometheus();
+    progress("left");
+    return summary;
+  }
   if (o.evalIntervalSeconds > 0) {
     recordTimeline();
   }

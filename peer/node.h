@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "gossip/exchange_fsm.h"
-#include "gossip/liveness.h"
+#include "gossip/membership.h"
 #include "peer/peer_list.h"
 #include "peer/trainer.h"
 
@@ -43,7 +43,7 @@ struct NodeOptions {
   int threads = 1;                   // LibTorch intra-op threads
   double startUnixSeconds = 0;       // origin of reported times (0: when run() starts)
   gossip::ExchangeOptions exchange;
-  gossip::LivenessOptions liveness;
+  gossip::MembershipOptions membership;
   // Called about once per progressInterval with a one-line JSON progress record.
   std::function<void(const std::string&)> onProgress;
   double progressIntervalSeconds = 1.0;
@@ -60,6 +60,7 @@ struct PeerSummary {
   double testAccuracyLocal = 0;     // own model at the end of training
   double testAccuracyAverage = -1;  // the exact swarm average (-1: not reached)
   bool averaged = false;
+  bool left = false;  // left the swarm on request before the end
   std::vector<std::string> finalMembers;
   std::string finalProblem;
   double consensusDistanceFinal = 0;
@@ -97,9 +98,17 @@ class Node {
   // Ends training early; the peer still joins the final average. Thread: any.
   void requestStop() { stop_.store(true); }
 
+  // Leaves the swarm (SIGINT, SIGTERM): training stops, the exchange in flight finishes or is
+  // aborted, LEFT is announced, and run() returns without the final average. Thread: any.
+  void requestLeave() {
+    leave_.store(true);
+    stop_.store(true);
+  }
+
  private:
   NodeOptions options_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> leave_{false};
 };
 
 }  // namespace murmur::peer

@@ -16,6 +16,19 @@ using wire::MessageType;
 constexpr runtime::Duration kMaxPollWait = std::chrono::milliseconds(50);
 constexpr runtime::Duration kWarningInterval = std::chrono::seconds(5);
 constexpr runtime::Duration kNoPartnerRetry = std::chrono::milliseconds(20);
+constexpr std::size_t kPiggybackUpdates = 6;  // membership updates riding on each message
+
+MessageType toWireType(gossip::ProbeKind kind) {
+  switch (kind) {
+    case gossip::ProbeKind::kPing:
+      return MessageType::kPing;
+    case gossip::ProbeKind::kAck:
+      return MessageType::kAck;
+    case gossip::ProbeKind::kPingReq:
+      return MessageType::kPingReq;
+  }
+  return MessageType::kPing;
+}
 
 gossip::ExchangeMessage toExchangeMessage(MessageType type) {
   switch (type) {
@@ -80,10 +93,11 @@ Peer::Peer(PeerOptions options,
       metrics_(metrics),
       clock_(clock),
       fsm_(options_.self, options_.exchange, runtime::Rng(options_.seed).fork("fsm").next()),
-      liveness_(static_cast<std::uint32_t>(options_.peers.size()),
-                options_.self,
-                clock.now(),
-                options_.liveness),
+      membership_(options_.self,
+                  options_.incarnation,
+                  clock.now(),
+                  options_.membership,
+                  runtime::Rng(options_.seed).fork("membership").next()),
       rng_(runtime::Rng(options_.seed).fork("neighbours")),
       doneFrom_(options_.peers.size(), false) {
   MURMUR_REQUIRE(options_.self.value < options_.peers.size(), "self index out of range");
@@ -95,6 +109,9 @@ Peer::Peer(PeerOptions options,
                  " peers");
   for (std::uint32_t i = 0; i < options_.peers.size(); ++i) {
     idByName_[options_.peers[i].name] = i;
+    if (i != options_.self.value) {
+      membership_.addPending(runtime::PeerId{i});
+    }
   }
 }
 
@@ -115,6 +132,11 @@ void Peer::requestStop() {
   transport_.wake();
 }
 
+void Peer::leave() {
+  leaveRequested_.store(true);
+  transport_.wake();
+}
+
 void Peer::finishTraining() {
   finishRequested_.store(true);
   transport_.wake();
@@ -127,12 +149,16 @@ std::optional<FinalResult> Peer::waitFinal(runtime::Duration timeout) {
 }
 
 runtime::TimePoint Peer::nextWakeup(runtime::TimePoint now) const {
-  runtime::TimePoint next = nextHeartbeat_;
+  runtime::TimePoint next = std::min(nextHeartbeat_, membership_.nextDeadline());
+  if (leaving_) {
+    next = std::min(next, leaveStarted_ + options_.leaveTimeout);
+  }
   if (auto deadline = fsm_.deadline()) {
     next = std::min(next, *deadline);
   }
   // Without credit there is nothing to start: sleep until compute earns some (it wakes us).
-  if (fsm_.idle() && !finishRequested_.load() && options_.gossipEnabled && budget_.canInitiate()) {
+  if (fsm_.idle() && !finishRequested_.load() && !leaving_ && options_.gossipEnabled &&
+      budget_.canInitiate()) {
     next = std::min(next, std::max({now, fsm_.backoffUntil(), noPartnerUntil_}));
   }
   return next;
@@ -142,12 +168,24 @@ void Peer::tick(runtime::TimePoint now) {
   if (auto deadline = fsm_.deadline(); deadline && now >= *deadline) {
     processStep(fsm_.onTimer(now), nullptr, now);
   }
+  driveMembership(now);
+  if (leaveRequested_.load()) {
+    advanceLeave(now);
+    return;
+  }
   if (now >= nextHeartbeat_) {
-    // DONE doubles as the heartbeat once we finished, so a peer that connects late still hears it.
-    MessageType beat = doneAnnounced_ ? MessageType::kDone : MessageType::kHello;
+    // SWIM probes carry liveness between members that know each other; HELLO introduces us to
+    // those not heard from yet (they may start later). Once we finished, DONE goes to everyone,
+    // so that a peer that connects late still hears it.
     for (std::uint32_t j = 0; j < options_.peers.size(); ++j) {
-      if (j != options_.self.value) {
-        sendMessage(runtime::PeerId{j}, beat, 0, {});
+      runtime::PeerId id{j};
+      if (id == options_.self || membership_.gone(id)) {
+        continue;
+      }
+      if (doneAnnounced_) {
+        sendMessage(id, MessageType::kDone, 0, {});
+      } else if (membership_.state(id) == gossip::MemberState::kPending) {
+        sendMessage(id, MessageType::kHello, 0, {});
       }
     }
     nextHeartbeat_ = now + options_.heartbeatInterval;
@@ -166,13 +204,85 @@ void Peer::tick(runtime::TimePoint now) {
   }
 }
 
+void Peer::driveMembership(runtime::TimePoint now) {
+  for (const gossip::ProbeMessage& probe : membership_.tick(now)) {
+    sendProbe(probe);
+  }
+  for (const gossip::MembershipEvent& e : membership_.takeEvents()) {
+    metrics_
+        .counter(
+            fmt::format("membership_events_total{{state=\"{}\"}}", gossip::memberStateName(e.to)))
+        .add();
+    const bool bad = e.to == gossip::MemberState::kSuspect || e.to == gossip::MemberState::kDead;
+    const runtime::LogLevel level = bad ? runtime::LogLevel::kWarn : runtime::LogLevel::kInfo;
+    if (runtime::logEnabled(level, "membership")) {
+      runtime::logLine(level,
+                       "membership",
+                       fmt::format("{} is {} (was {}, incarnation {})",
+                                   nameOf(e.member),
+                                   gossip::memberStateName(e.to),
+                                   gossip::memberStateName(e.from),
+                                   e.incarnation));
+    }
+  }
+  // Never wait on a partner declared dead or gone: its exchange ends now, unapplied. A suspect
+  // keeps its exchange until the deadline: it may be slow, not dead, and may already have
+  // applied its side (ending ours early would break the pair's conservation).
+  if (std::optional<runtime::PeerId> partner = fsm_.partner();
+      partner && membership_.gone(*partner)) {
+    if (std::optional<gossip::ExchangeOutcome> outcome = fsm_.abort(now)) {
+      recordOutcome(*outcome, now);
+    }
+  }
+}
+
+void Peer::advanceLeave(runtime::TimePoint now) {
+  if (!leaving_) {
+    leaving_ = true;
+    leaveStarted_ = now;
+    MURMUR_LOG(kInfo, "peer", "leaving the swarm");
+  }
+  // Let the exchange in flight finish (both sides then apply it), up to the leave timeout.
+  if (fsm_.partner() && now < leaveStarted_ + options_.leaveTimeout) {
+    return;
+  }
+  if (std::optional<gossip::ExchangeOutcome> outcome =
+          fsm_.abort(now, gossip::ExchangeResult::kAborted)) {
+    recordOutcome(*outcome, now);
+  }
+  membership_.leave(now);
+  for (std::uint32_t j = 0; j < options_.peers.size(); ++j) {
+    runtime::PeerId id{j};
+    if (id != options_.self && !membership_.gone(id)) {
+      sendMessage(id, MessageType::kLeave, 0, {});
+    }
+  }
+  MURMUR_LOG(kInfo, "peer", "announced LEFT (incarnation {})", membership_.incarnation());
+  {
+    std::lock_guard<std::mutex> lock(finalMu_);
+    left_.store(true);
+  }
+  finalReady_.notify_all();
+  stop_.store(true);
+}
+
+bool Peer::waitLeft(runtime::Duration timeout) {
+  std::unique_lock<std::mutex> lock(finalMu_);
+  finalReady_.wait_for(lock, timeout, [&] { return left_.load(); });
+  return left_.load();
+}
+
+void Peer::sendProbe(const gossip::ProbeMessage& probe) {
+  sendMessage(probe.to, toWireType(probe.kind), probe.seq, {}, probe.target.value);
+}
+
 void Peer::maybeInitiate(runtime::TimePoint now) {
   if (!options_.gossipEnabled || !fsm_.canPropose(now) || now < noPartnerUntil_ ||
       !budget_.canInitiate()) {
     return;
   }
   const auto& list = options_.topology[options_.self.value];
-  auto usable = [&](runtime::PeerId id) { return liveness_.usable(id, now); };
+  auto usable = [&](runtime::PeerId id) { return membership_.usable(id); };
   std::optional<runtime::PeerId> partner = gossip::pickNeighbour(list, usable, rng_);
   if (!partner) {
     // Every neighbour is suspect or dead: look again shortly instead of spinning.
@@ -284,10 +394,28 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
   }
   metrics_.counter("bytes_received_total{kind=\"control\"}").add(message.frames[0].bytes);
   const runtime::PeerId from{envelope.sender};
-  liveness_.heard(from, now);
+  const bool probe = envelope.type == MessageType::kPing || envelope.type == MessageType::kAck ||
+                     envelope.type == MessageType::kPingReq;
+  if (probe && envelope.target >= options_.peers.size()) {
+    drop("malformed", who, fmt::format("probe about unknown member {}", envelope.target), now);
+    return;
+  }
+  membership_.heard(from, envelope.incarnation, now);
+  membership_.apply(from, envelope.updates, now);
+  std::vector<gossip::ProbeMessage> replies;
   switch (envelope.type) {
     case MessageType::kHello:
-      return;
+    case MessageType::kLeave:
+      return;  // their news rode in the envelope
+    case MessageType::kPing:
+      replies = membership_.onPing(from, envelope.seq, now);
+      break;
+    case MessageType::kAck:
+      replies = membership_.onAck(from, envelope.seq, now);
+      break;
+    case MessageType::kPingReq:
+      replies = membership_.onPingReq(from, envelope.seq, runtime::PeerId{envelope.target}, now);
+      break;
     case MessageType::kDone:
       doneFrom_[from.value] = true;
       return;
@@ -303,6 +431,9 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
       return;
     default:
       handleExchange(envelope, wantsModel ? &model : nullptr, now);
+  }
+  for (const gossip::ProbeMessage& reply : replies) {
+    sendProbe(reply);
   }
 }
 
@@ -379,7 +510,7 @@ void Peer::recordOutcome(const gossip::ExchangeOutcome& outcome, runtime::TimePo
     }
     MURMUR_LOG(kDebug, "gossip", "exchange {} with {} applied", outcome.seq, nameOf(outcome.peer));
   } else if (outcome.result == gossip::ExchangeResult::kTimedOut) {
-    liveness_.failed(outcome.peer);
+    membership_.probeSoon(outcome.peer);  // a crash is confirmed by SWIM, not guessed here
     warnOncePer(
         "gossip",
         "timeout:" + nameOf(outcome.peer),
@@ -420,7 +551,7 @@ void Peer::advanceFinal(runtime::TimePoint now) {
     std::vector<runtime::PeerId> members{options_.self};
     for (std::uint32_t j = 0; j < options_.peers.size(); ++j) {
       runtime::PeerId id{j};
-      if (id == options_.self || liveness_.health(id, now) == gossip::PeerHealth::kDead) {
+      if (id == options_.self || membership_.gone(id)) {
         continue;
       }
       if (!doneFrom_[j]) {
@@ -447,18 +578,19 @@ void Peer::advanceFinal(runtime::TimePoint now) {
   // Sends are refused while a connection is down: retry on every tick until each member has it.
   std::vector<runtime::PeerId> stillUnsent;
   for (runtime::PeerId id : finalUnsent_) {
-    if (liveness_.health(id, now) != gossip::PeerHealth::kDead &&
+    if (!membership_.gone(id) &&
         !sendMessage(id, MessageType::kFinal, 0, {runtime::floatBlob(finalSnapshot_)})) {
       stillUnsent.push_back(id);
     }
   }
   finalUnsent_ = std::move(stillUnsent);
   for (runtime::PeerId id : average_->missing()) {
-    if (liveness_.health(id, now) == gossip::PeerHealth::kDead) {
+    if (membership_.gone(id)) {
       MURMUR_LOG(kWarn,
                  "peer",
-                 "{} died before sending its final model; averaging without it",
-                 nameOf(id));
+                 "{} is {} without having sent its final model; averaging without it",
+                 nameOf(id),
+                 gossip::memberStateName(membership_.state(id)));
       average_->excuse(id);
     }
   }
@@ -499,12 +631,15 @@ void Peer::completeFinal(FinalResult result) {
 bool Peer::sendMessage(runtime::PeerId to,
                        MessageType type,
                        runtime::Seq seq,
-                       const std::vector<runtime::Blob>& payloads) {
+                       const std::vector<runtime::Blob>& payloads,
+                       std::uint32_t target) {
   wire::Envelope envelope;
   envelope.type = type;
   envelope.sender = options_.self.value;
   envelope.receiver = to.value;
-  envelope.incarnation = options_.incarnation;
+  envelope.incarnation = membership_.incarnation();
+  envelope.target = target;
+  envelope.updates = membership_.piggyback(to, kPiggybackUpdates);
   envelope.seq = seq;
   envelope.runHash = options_.runHash;
   envelope.step = localStep_.load(std::memory_order_relaxed);

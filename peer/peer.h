@@ -1,4 +1,4 @@
-// The comm side of one peer: owns the exchange state machine, liveness and the end-of-run
+// The comm side of one peer: owns the exchange state machine, SWIM membership and the end-of-run
 // consensus, and drives them from the transport. Every inbound message is validated (envelope,
 // sender, version, run hash, payload) before any state machine or the model sees it; a bad one
 // is dropped, counted by reason and logged (rate-limited) with the sender's name.
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "gossip/exchange_fsm.h"
-#include "gossip/liveness.h"
+#include "gossip/membership.h"
 #include "gossip/topology.h"
 #include "peer/exchange_budget.h"
 #include "peer/peer_list.h"
@@ -37,8 +37,10 @@ struct PeerOptions {
   std::uint64_t incarnation = 0;
   std::uint64_t seed = 1;
   gossip::ExchangeOptions exchange;
-  gossip::LivenessOptions liveness;
+  gossip::MembershipOptions membership;
+  // HELLO to members not heard from yet, and DONE to all once finished, every interval.
   runtime::Duration heartbeatInterval = std::chrono::milliseconds(250);
+  runtime::Duration leaveTimeout = std::chrono::seconds(2);    // exchange in flight at leave()
   runtime::Duration finalTimeout = std::chrono::seconds(300);  // whole end-of-run phase
   bool gossipEnabled = true;  // false: train alone, meet only for the final average
 };
@@ -71,6 +73,16 @@ class Peer {
   // once all of them are done. Thread: any.
   void finishTraining();
 
+  // Leave the swarm: start no exchange, let the one in flight finish (abort it after the leave
+  // timeout), announce LEFT to every member, then end run(). Thread: any.
+  void leave();
+
+  // LEFT was announced (run() then returns). Thread: any.
+  bool hasLeft() const { return left_.load(); }
+
+  // Blocks until LEFT was announced, at most `timeout`; returns hasLeft(). Thread: any.
+  bool waitLeft(runtime::Duration timeout);
+
   // Credits or steps changed: wake the loop. Thread: any.
   void notify() { transport_.wake(); }
 
@@ -98,12 +110,16 @@ class Peer {
                    runtime::TimePoint now,
                    const std::string& text);
   void maybeInitiate(runtime::TimePoint now);
+  void driveMembership(runtime::TimePoint now);
+  void advanceLeave(runtime::TimePoint now);
+  void sendProbe(const gossip::ProbeMessage& probe);
   void advanceFinal(runtime::TimePoint now);
   void completeFinal(FinalResult result);
   bool sendMessage(runtime::PeerId to,
                    wire::MessageType type,
                    runtime::Seq seq,
-                   const std::vector<runtime::Blob>& payloads);
+                   const std::vector<runtime::Blob>& payloads,
+                   std::uint32_t target = 0);
   void drop(const std::string& reason,
             const std::string& who,
             const std::string& detail,
@@ -121,7 +137,7 @@ class Peer {
 
   // Comm-thread state.
   gossip::ExchangeFsm fsm_;
-  gossip::PeerLiveness liveness_;
+  gossip::Membership membership_;
   runtime::Rng rng_;
   std::map<std::string, std::uint32_t> idByName_;
   std::shared_ptr<BufferPool::Buffer> ownSnapshot_;  // of the exchange in flight
@@ -138,10 +154,14 @@ class Peer {
   bool closed_ = false;                       // the final average is done: refuse further exchanges
   std::map<std::string, runtime::TimePoint> lastWarning_;
   double conservedMoment_ = 0;  // at the final snapshot
+  runtime::TimePoint leaveStarted_{};
+  bool leaving_ = false;
 
   // Cross-thread.
   std::atomic<bool> stop_{false};
   std::atomic<bool> finishRequested_{false};
+  std::atomic<bool> leaveRequested_{false};
+  std::atomic<bool> left_{false};
   std::atomic<std::uint64_t> localStep_{0};
   std::mutex finalMu_;
   std::condition_variable finalReady_;

@@ -13,6 +13,25 @@ enum MessageType {
   params @4;    # carries the initiator's snapshot
   done @5;      # the sender finished training (sent as its heartbeat from then on)
   final @6;     # the sender's final model, for the exact end-of-run average
+  ping @7;      # SWIM probe (seq); answered by ack
+  ack @8;       # answers ping (seq); target: the member it vouches for
+  pingReq @9;   # "ping target for me" (seq, target)
+  leave @10;    # the sender leaves the swarm (its LEFT update rides along)
+}
+
+enum MemberState {
+  alive @0;
+  suspect @1;
+  dead @2;
+  left @3;
+}
+
+# A membership claim piggybacked on any message (gossip/membership.h).
+struct MemberUpdate {
+  member @0 :UInt32;
+  state @1 :MemberState;
+  incarnation @2 :UInt64;
+  origin @3 :UInt32;  # suspect: who suspects
 }
 
 enum DType {
@@ -36,10 +55,12 @@ struct Envelope {
   type @1 :MessageType;
   sender @2 :UInt32;       # index in the agreed peer list
   receiver @3 :UInt32;
-  incarnation @4 :UInt64;  # the sender's start time: a restarted peer is a new incarnation
+  incarnation @4 :UInt64;  # the sender's SWIM incarnation (starts at its start time in ms)
   seq @5 :UInt64;          # exchange sequence (initiator's numbering)
   runHash @6 :UInt64;      # model signature and run settings: mismatches are refused
   step @7 :UInt64;         # sender's local gradient steps
   senderName @8 :Text;
   payloads @9 :List(Payload);
+  target @10 :UInt32;      # ping/ack/pingReq: the member probed
+  updates @11 :List(MemberUpdate);
 }

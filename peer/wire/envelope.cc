@@ -13,7 +13,36 @@
 namespace murmur::peer::wire {
 namespace {
 
-constexpr int kLastMessageType = static_cast<int>(MessageType::kFinal);
+constexpr int kLastMessageType = static_cast<int>(MessageType::kLeave);
+
+// The wire has no PENDING: it is a local verdict, never sent.
+schema::MemberState toWire(gossip::MemberState state) {
+  switch (state) {
+    case gossip::MemberState::kSuspect:
+      return schema::MemberState::SUSPECT;
+    case gossip::MemberState::kDead:
+      return schema::MemberState::DEAD;
+    case gossip::MemberState::kLeft:
+      return schema::MemberState::LEFT;
+    default:
+      return schema::MemberState::ALIVE;
+  }
+}
+
+gossip::MemberState fromWire(schema::MemberState state) {
+  switch (state) {
+    case schema::MemberState::ALIVE:
+      return gossip::MemberState::kAlive;
+    case schema::MemberState::SUSPECT:
+      return gossip::MemberState::kSuspect;
+    case schema::MemberState::DEAD:
+      return gossip::MemberState::kDead;
+    case schema::MemberState::LEFT:
+      return gossip::MemberState::kLeft;
+  }
+  MURMUR_THROW(kProtocol, "unknown member state ", static_cast<int>(state));
+}
+
 constexpr int kLastDType = static_cast<int>(runtime::DType::kUInt8);
 
 }  // namespace
@@ -34,6 +63,14 @@ std::string_view messageTypeName(MessageType type) {
       return "DONE";
     case MessageType::kFinal:
       return "FINAL";
+    case MessageType::kPing:
+      return "PING";
+    case MessageType::kAck:
+      return "ACK";
+    case MessageType::kPingReq:
+      return "PING_REQ";
+    case MessageType::kLeave:
+      return "LEAVE";
   }
   return "?";
 }
@@ -44,6 +81,7 @@ std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
                  kMaxNameBytes,
                  " bytes");
   MURMUR_REQUIRE(envelope.payloads.size() <= kMaxPayloads, "more than ", kMaxPayloads, " payloads");
+  MURMUR_REQUIRE(envelope.updates.size() <= kMaxUpdates, "more than ", kMaxUpdates, " updates");
   capnp::MallocMessageBuilder message(64);
   auto root = message.initRoot<schema::Envelope>();
   root.setVersion(envelope.version);
@@ -62,6 +100,15 @@ std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
     payloads[i].setNumel(info.numel);
     payloads[i].setCodec(info.codec);
     payloads[i].setFrame(info.frame);
+  }
+  root.setTarget(envelope.target);
+  auto updates = root.initUpdates(static_cast<unsigned>(envelope.updates.size()));
+  for (unsigned i = 0; i < envelope.updates.size(); ++i) {
+    const gossip::MemberUpdate& u = envelope.updates[i];
+    updates[i].setMember(u.member.value);
+    updates[i].setState(toWire(u.state));
+    updates[i].setIncarnation(u.incarnation);
+    updates[i].setOrigin(u.origin.value);
   }
   kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
@@ -122,6 +169,17 @@ Envelope decodeEnvelope(const std::byte* data, std::size_t size) {
         MURMUR_THROW(kProtocol, "payload ", i, " names frame ", info.frame, ", expected ", i + 1);
       }
       out.payloads.push_back(info);
+    }
+    out.target = root.getTarget();
+    auto updates = root.getUpdates();
+    if (updates.size() > kMaxUpdates) {
+      MURMUR_THROW(kProtocol, updates.size(), " membership updates (at most ", kMaxUpdates, ")");
+    }
+    for (auto u : updates) {
+      out.updates.push_back(gossip::MemberUpdate{runtime::PeerId{u.getMember()},
+                                                 fromWire(u.getState()),
+                                                 u.getIncarnation(),
+                                                 runtime::PeerId{u.getOrigin()}});
     }
   } catch (const kj::Exception& e) {
     MURMUR_THROW(kProtocol, "malformed envelope: ", e.getDescription().cStr());

@@ -8,15 +8,18 @@
 #include <string_view>
 #include <vector>
 
+#include "gossip/membership.h"
 #include "runtime/blob.h"
 
 namespace murmur::peer::wire {
 
 // Bumped on any incompatible change; peers with another version refuse each other's messages.
-inline constexpr std::uint16_t kProtocolVersion = 1;
+// Version 2: SWIM membership (ping/ack/pingReq/leave, piggybacked updates).
+inline constexpr std::uint16_t kProtocolVersion = 2;
 
 // Bounds a decoder enforces before trusting anything.
 inline constexpr std::size_t kMaxPayloads = 16;
+inline constexpr std::size_t kMaxUpdates = 16;
 inline constexpr std::size_t kMaxNameBytes = 255;
 inline constexpr std::size_t kMaxEnvelopeBytes = 4096;
 
@@ -28,6 +31,10 @@ enum class MessageType : std::uint8_t {
   kParams = 4,
   kDone = 5,
   kFinal = 6,
+  kPing = 7,
+  kAck = 8,
+  kPingReq = 9,
+  kLeave = 10,
 };
 
 std::string_view messageTypeName(MessageType type);
@@ -54,12 +61,14 @@ struct Envelope {
   std::uint64_t step = 0;
   std::string senderName;
   std::vector<PayloadInfo> payloads;
+  std::uint32_t target = 0;
+  std::vector<gossip::MemberUpdate> updates;
 
   friend bool operator==(const Envelope& a, const Envelope& b) {
     return a.version == b.version && a.type == b.type && a.sender == b.sender &&
            a.receiver == b.receiver && a.incarnation == b.incarnation && a.seq == b.seq &&
            a.runHash == b.runHash && a.step == b.step && a.senderName == b.senderName &&
-           a.payloads == b.payloads;
+           a.payloads == b.payloads && a.target == b.target && a.updates == b.updates;
   }
 };
 
@@ -67,8 +76,9 @@ struct Envelope {
 std::vector<std::byte> encodeEnvelope(const Envelope& envelope);
 
 // Decodes and validates frame 0 (any alignment). Throws Error(kProtocol) naming the problem for
-// anything malformed: bad size, truncation, unknown enum values, too many payloads, an overlong
-// name, payload frames out of order. Version and run-hash checks are the caller's (it knows ours).
+// anything malformed: bad size, truncation, unknown enum values, too many payloads or updates, an
+// overlong name, payload frames out of order. Version and run-hash checks are the caller's (it
+// knows ours).
 Envelope decodeEnvelope(const std::byte* data, std::size_t size);
 
 }  // namespace murmur::peer::wire

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/integration/peer_processes.h"
 #include "tests/support/test_support.h"
 
 #include <nlohmann/json.hpp>
@@ -14,50 +15,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-nlohmann::json readJson(const std::string& path) {
-  std::string text = readFile(path);
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  EXPECT_FALSE(doc.is_discarded()) << path << " is not JSON: " << text.substr(0, 200);
-  return doc;
-}
-
-std::string describeLogs(const TempDir& dir, int peers) {
-  std::string out;
-  for (int i = 0; i < peers; ++i) {
-    std::string log = readFile(dir.file("peer" + std::to_string(i) + ".log"));
-    out += "--- peer" + std::to_string(i) + ".log (tail)\n" +
-           log.substr(log.size() > 1500 ? log.size() - 1500 : 0);
-  }
-  return out;
-}
-
-// A peers file for n peers on free loopback ports.
-std::string writePeers(const TempDir& dir, int n) {
-  std::vector<int> ports = freePorts(n);
-  std::string text;
-  for (int i = 0; i < n; ++i) {
-    text += "tcp://127.0.0.1:" + std::to_string(ports[i]) + " peer" + std::to_string(i) + "\n";
-  }
-  writeFile(dir.file("peers.txt"), text);
-  return dir.file("peers.txt");
-}
-
-// `murmur run` for peer i of the peers file, plus extra flags.
-std::unique_ptr<ChildProcess> startPeer(const TempDir& dir, int i, std::vector<std::string> extra) {
-  std::string name = "peer" + std::to_string(i);
-  std::vector<std::string> argv = {murmurBinary(),
-                                   "run",
-                                   "--peers",
-                                   dir.file("peers.txt"),
-                                   "--name",
-                                   name,
-                                   "--summary-json",
-                                   dir.file(name + ".json"),
-                                   "--progress-json"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return std::make_unique<ChildProcess>(argv, dir.file(name + ".out"), dir.file(name + ".log"));
-}
+using Clock = std::chrono::steady_clock;
 
 // (a) The spine: 4 peers learn Fashion-MNIST with A²CiD² on a ring and end on one exact average.
 TEST(Swarm, FourPeersLearnFashionMnistAndAgreeOnTheAverage) {
@@ -158,16 +116,8 @@ TEST(Swarm, LearningRateZeroConservesTheSumOfModelsForTheBaseline) {
 TEST(Swarm, SurvivorsOfAKilledPeerFinishAndAverage) {
   TempDir dir;
   writePeers(dir, 4);
-  std::vector<std::string> flags = {"--synthetic",
-                                    "4096",
-                                    "--steps",
-                                    "2500",
-                                    "--model",
-                                    "mlp",
-                                    "--eval-interval",
-                                    "0",
-                                    "--dead-after",
-                                    "2"};
+  std::vector<std::string> flags = {
+      "--synthetic", "4096", "--steps", "2500", "--model", "mlp", "--eval-interval", "0"};
   std::vector<std::unique_ptr<ChildProcess>> peers;
   for (int i = 0; i < 4; ++i) {
     peers.push_back(startPeer(dir, i, flags));
@@ -179,7 +129,17 @@ TEST(Swarm, SurvivorsOfAKilledPeerFinishAndAverage) {
       waitForLines(dir.file("peer3.out"), "\"phase\":\"training\"", 3, milliseconds(120000)))
       << describeLogs(dir, 4);
   peers[3]->signal(SIGKILL);
+  const Clock::time_point killed = Clock::now();
   ASSERT_EQ(peers[3]->waitFor(milliseconds(10000)), 128 + SIGKILL);
+  // SWIM's promise (issue 3): every survivor declares it dead within 5 s of the kill.
+  for (int i = 0; i < 3; ++i) {
+    auto left = std::chrono::duration_cast<milliseconds>(seconds(5) - (Clock::now() - killed));
+    EXPECT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".log"),
+                            "peer3 is dead",
+                            std::max(left, milliseconds(0))))
+        << "peer" << i << " did not declare peer3 dead within 5 s\n"
+        << describeLogs(dir, 4);
+  }
   for (int i = 0; i < 3; ++i) {
     std::optional<int> code = peers[i]->waitFor(milliseconds(300000));
     ASSERT_TRUE(code.has_value()) << "peer" << i << " hung\n" << describeLogs(dir, 4);

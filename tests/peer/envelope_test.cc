@@ -21,6 +21,11 @@ Envelope sample() {
   e.step = 777;
   e.senderName = "peer3";
   e.payloads.push_back(PayloadInfo{runtime::DType::kFloat32, 61706, 0, 1});
+  e.target = 2;
+  e.updates.push_back(gossip::MemberUpdate{
+      runtime::PeerId{2}, gossip::MemberState::kSuspect, 9, runtime::PeerId{3}});
+  e.updates.push_back(
+      gossip::MemberUpdate{runtime::PeerId{0}, gossip::MemberState::kLeft, 5, runtime::PeerId{0}});
   return e;
 }
 
@@ -46,14 +51,15 @@ TEST(Envelope, RoundTrips) {
   EXPECT_EQ(decodeEnvelope(small.data(), small.size()), hello);
 }
 
-// Protocol version 1 on the wire, bit for bit: a change here breaks every deployed peer.
-constexpr const char* kGoldenV1 =
-    "000000000d0000000000000006000200010002000300000001000000000000007b68e5cf8b0100002a00000000"
-    "000000efcdab89674523010903000000000000050000003200000005000000170000007065657233000000040000"
-    "000200000000000000010000000af1000000000000";
+// Protocol version 2 on the wire, bit for bit: a change here breaks every deployed peer.
+constexpr const char* kGoldenV2 =
+    "00000000150000000000000006000300020002000300000001000000020000007b68e5cf8b0100002a00000000"
+    "000000efcdab896745230109030000000000000900000032000000090000001700000011000000370000007065"
+    "657233000000040000000200000000000000010000000af1000000000000080000000300000002000000010000"
+    "0009000000000000000300000000000000000000000300000005000000000000000000000000000000";
 
-TEST(Envelope, GoldenBytesOfVersion1) {
-  EXPECT_EQ(hex(encodeEnvelope(sample())), kGoldenV1);
+TEST(Envelope, GoldenBytesOfVersion2) {
+  EXPECT_EQ(hex(encodeEnvelope(sample())), kGoldenV2);
 }
 
 TEST(Envelope, DecodesFromAnyAlignment) {

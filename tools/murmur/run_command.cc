@@ -63,11 +63,14 @@ int runCommand(const std::vector<std::string>& args) {
       };
     }
     peer::Node node(flags.node);
-    StopOnSignal stop([&](int) {
-      MURMUR_LOG(kInfo,
-                 "peer",
-                 "stopping: finishing training now and joining the final average (again to quit)");
-      node.requestStop();
+    StopOnSignal stop([&](int signal) {
+      if (signal == kFinishSignal) {
+        MURMUR_LOG(kInfo, "peer", "finishing training now and joining the final average");
+        node.requestStop();
+      } else {
+        MURMUR_LOG(kInfo, "peer", "leaving the swarm on request (again to quit at once)");
+        node.requestLeave();
+      }
     });
     peer::PeerSummary summary = node.run();
     if (!summaryJson.empty()) {
@@ -76,6 +79,9 @@ int runCommand(const std::vector<std::string>& args) {
       if (!out) {
         MURMUR_THROW(kInvalidArgument, "cannot write --summary-json ", summaryJson);
       }
+    }
+    if (summary.left) {
+      return kExitOk;
     }
     if (!summary.averaged) {
       MURMUR_LOG(kError, "peer", "no exact average: {}", summary.finalProblem);

@@ -16,6 +16,7 @@ sigset_t StopOnSignal::blockedSet() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, kFinishSignal);
   return set;
 }
 

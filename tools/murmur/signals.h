@@ -1,6 +1,7 @@
-// Graceful stop on SIGINT/SIGTERM for the lifetime of a scope: the first signal calls onStop,
-// a second one exits the process at once (code 130). Signals are blocked in every thread created
-// after construction and handled by one sigwait thread: no handler races with the program.
+// Graceful stop on SIGINT/SIGTERM/kFinishSignal for the lifetime of a scope: the first signal calls
+// onStop with it, a second one exits the process at once (code 130). Signals are blocked in every
+// thread created after construction and handled by one sigwait thread: no handler races with the
+// program.
 #pragma once
 
 #include <csignal>
@@ -8,6 +9,10 @@
 #include <thread>
 
 namespace murmur::tools {
+
+// "Finish training now and join the final average": what `murmur swarm` sends its peers on
+// Ctrl-C (SIGINT and SIGTERM make a peer leave the swarm instead).
+inline constexpr int kFinishSignal = SIGUSR2;
 
 class StopOnSignal {
  public:
@@ -17,7 +22,7 @@ class StopOnSignal {
   StopOnSignal(const StopOnSignal&) = delete;
   StopOnSignal& operator=(const StopOnSignal&) = delete;
 
-  // The blocked set (SIGINT, SIGTERM), e.g. to build a signalfd instead of using the thread.
+  // The blocked set (SIGINT, SIGTERM, kFinishSignal), e.g. for a signalfd instead of the thread.
   static sigset_t blockedSet();
 
  private:

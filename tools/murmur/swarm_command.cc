@@ -118,6 +118,9 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& logPath, in
     _exit(127);
   }
   close(pipeFds[1]);
+  // Non-blocking: the loop drains what is there and goes back to poll (a blocking read would sit
+  // on one chatty peer until it exits, deaf to Ctrl-C and to the others).
+  fcntl(pipeFds[0], F_SETFL, fcntl(pipeFds[0], F_GETFL) | O_NONBLOCK);
   stdoutFd = pipeFds[0];
   return pid;
 }
@@ -263,7 +266,7 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
                        "(Ctrl-C again to kill them)\n");
           for (const Child& c : children) {
             if (!c.exited) {
-              kill(c.pid, SIGINT);
+              kill(c.pid, kFinishSignal);
             }
           }
         } else {

@@ -67,9 +67,14 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
                        flags.exchangeTimeoutSeconds,
                        "Seconds to wait for a proposal's answer or the partner's parameters "
                        "(nothing is applied after a timeout)"));
-  group(app.add_option("--dead-after",
-                       flags.deadAfterSeconds,
-                       "Seconds of silence after which a peer is considered dead"));
+  group(app.add_option("--probe-interval",
+                       flags.probeIntervalSeconds,
+                       "SWIM: seconds between membership probes (a probe without an answer within "
+                       "the period makes its target suspect)"));
+  group(app.add_option("--suspicion-timeout",
+                       flags.suspicionTimeoutSeconds,
+                       "SWIM: seconds a suspect has to refute before it is declared dead (down to "
+                       "half of it as other members confirm the suspicion)"));
   group(app.add_option("--log",
                        flags.log,
                        "Log levels: LEVEL or LEVEL,SUBSYSTEM:LEVEL,... (debug, info, warn, "
@@ -91,10 +96,17 @@ void finishTrainingOptions(TrainingFlags& flags) {
   MURMUR_REQUIRE(o.rate > 0, "--rate must be > 0, got ", o.rate);
   MURMUR_REQUIRE(o.threads >= 1, "--threads must be ≥ 1, got ", o.threads);
   MURMUR_REQUIRE(flags.exchangeTimeoutSeconds > 0, "--exchange-timeout must be > 0");
-  MURMUR_REQUIRE(flags.deadAfterSeconds > 0, "--dead-after must be > 0");
+  MURMUR_REQUIRE(flags.probeIntervalSeconds >= 0.05,
+                 "--probe-interval must be ≥ 0.05 s, got ",
+                 flags.probeIntervalSeconds);
+  MURMUR_REQUIRE(flags.suspicionTimeoutSeconds > flags.probeIntervalSeconds,
+                 "--suspicion-timeout must exceed --probe-interval");
   o.exchange.replyTimeout = runtime::fromSeconds(flags.exchangeTimeoutSeconds);
   o.exchange.paramsTimeout = runtime::fromSeconds(flags.exchangeTimeoutSeconds * 2);
-  o.liveness.deadAfter = runtime::fromSeconds(flags.deadAfterSeconds);
+  o.membership.probeInterval = runtime::fromSeconds(flags.probeIntervalSeconds);
+  o.membership.probeTimeout = o.membership.probeInterval * 2 / 5;
+  o.membership.suspicionMax = runtime::fromSeconds(flags.suspicionTimeoutSeconds);
+  o.membership.suspicionMin = o.membership.suspicionMax / 2;
   runtime::configureLogging(flags.log);
   runtime::setLogJson(flags.logJson);
 }

@@ -19,7 +19,8 @@ struct TrainingFlags {
   bool noGossip = false;
   std::int64_t synthetic = 0;
   double exchangeTimeoutSeconds = 1.0;
-  double deadAfterSeconds = 3.0;
+  double probeIntervalSeconds = 0.5;
+  double suspicionTimeoutSeconds = 4.0;
   std::string log = "info";
   bool logJson = false;
 };

@@ -1,0 +1,332 @@
+// SWIM + Lifeguard membership on a manual clock: a small simulated network of Membership objects
+// exchanging probes with piggybacked updates, where members crash, pause (SIGSTOP) and leave.
+#include "gossip/membership.h"
+
+#include <deque>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace murmur::gossip {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr std::size_t kPiggyback = 6;
+
+struct Wire {
+  runtime::TimePoint deliverAt;
+  runtime::PeerId from;
+  ProbeMessage probe;
+  std::uint64_t incarnation = 0;
+  std::vector<MemberUpdate> updates;
+};
+
+enum class Condition { kRunning, kPaused, kCrashed };
+
+// n members, everyone in everyone's start-up list, 1 ms one-way latency, ticks every 10 ms.
+class Swarm {
+ public:
+  explicit Swarm(std::uint32_t n, MembershipOptions options = {}) : condition_(n) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      nodes_.emplace_back(runtime::PeerId{i}, 1000 + i, now_, options, 7 + i);
+      for (std::uint32_t j = 0; j < n; ++j) {
+        if (j != i) {
+          nodes_.back().addPending(runtime::PeerId{j});
+        }
+      }
+    }
+  }
+
+  Membership& node(std::uint32_t i) { return nodes_[i]; }
+
+  runtime::TimePoint now() const { return now_; }
+
+  void set(std::uint32_t i, Condition c) { condition_[i] = c; }
+
+  // Every member says hello once (what the first data messages do in a real run).
+  void introduce() {
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+      for (std::uint32_t j = 0; j < nodes_.size(); ++j) {
+        if (i != j) {
+          send(i, ProbeMessage{ProbeKind::kAck, runtime::PeerId{j}, 0, runtime::PeerId{i}});
+        }
+      }
+    }
+  }
+
+  // Advances time in 1 ms steps, ticking every 10 ms, delivering what is due; `until` may stop it.
+  template <typename Until>
+  bool runFor(runtime::Duration span, Until until) {
+    const runtime::TimePoint end = now_ + span;
+    while (now_ < end) {
+      now_ += milliseconds(1);
+      deliver();
+      if ((now_.time_since_epoch() / milliseconds(1)) % 10 == 0) {
+        for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+          if (condition_[i] == Condition::kRunning) {
+            for (const ProbeMessage& p : nodes_[i].tick(now_)) {
+              send(i, p);
+            }
+          }
+        }
+      }
+      if (until()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void runFor(runtime::Duration span) {
+    runFor(span, [] { return false; });
+  }
+
+  // Does every running member other than `who` see it in `state`?
+  bool allSee(std::uint32_t who, MemberState state) const {
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+      if (i != who && condition_[i] == Condition::kRunning &&
+          nodes_[i].state(runtime::PeerId{who}) != state) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  bool anyoneSees(std::uint32_t who, MemberState state) const {
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+      if (i != who && nodes_[i].state(runtime::PeerId{who}) == state) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void send(std::uint32_t from, const ProbeMessage& probe) {
+    if (condition_[from] != Condition::kRunning) {
+      return;
+    }
+    Membership& m = nodes_[from];
+    wires_.push_back(Wire{now_ + milliseconds(1),
+                          runtime::PeerId{from},
+                          probe,
+                          m.incarnation(),
+                          m.piggyback(probe.to, kPiggyback)});
+  }
+
+ private:
+  void deliver() {
+    std::deque<Wire> later;
+    while (!wires_.empty()) {
+      Wire w = std::move(wires_.front());
+      wires_.pop_front();
+      const std::uint32_t to = w.probe.to.value;
+      if (condition_[to] == Condition::kCrashed) {
+        continue;  // lost
+      }
+      if (w.deliverAt > now_ || condition_[to] == Condition::kPaused) {
+        later.push_back(std::move(w));  // in flight, or queued in a stopped process's socket
+        continue;
+      }
+      Membership& m = nodes_[to];
+      m.heard(w.from, w.incarnation, now_);
+      m.apply(w.from, w.updates, now_);
+      std::vector<ProbeMessage> replies;
+      switch (w.probe.kind) {
+        case ProbeKind::kPing:
+          replies = m.onPing(w.from, w.probe.seq, now_);
+          break;
+        case ProbeKind::kPingReq:
+          replies = m.onPingReq(w.from, w.probe.seq, w.probe.target, now_);
+          break;
+        case ProbeKind::kAck:
+          replies = m.onAck(w.from, w.probe.seq, now_);
+          break;
+      }
+      for (const ProbeMessage& r : replies) {
+        send(to, r);
+      }
+    }
+    wires_ = std::move(later);
+  }
+
+  runtime::TimePoint now_{seconds(1000)};
+  std::vector<Membership> nodes_;
+  std::vector<Condition> condition_;
+  std::deque<Wire> wires_;
+};
+
+TEST(Membership, HealthySwarmNeverSuspectsAnyone) {
+  Swarm swarm(5);
+  swarm.introduce();
+  swarm.runFor(milliseconds(100));
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    EXPECT_TRUE(swarm.allSee(i, MemberState::kAlive)) << "member " << i;
+  }
+  bool suspicion = swarm.runFor(seconds(30), [&] {
+    for (std::uint32_t i = 0; i < 5; ++i) {
+      if (swarm.anyoneSees(i, MemberState::kSuspect) || swarm.anyoneSees(i, MemberState::kDead)) {
+        return true;
+      }
+    }
+    return false;
+  });
+  EXPECT_FALSE(suspicion);
+  EXPECT_EQ(swarm.node(0).healthMultiplier(), 0U);
+}
+
+TEST(Membership, CrashedMemberIsSuspectedThenDeadEverywhereWithinFiveSeconds) {
+  Swarm swarm(4);
+  swarm.introduce();
+  swarm.runFor(seconds(3));
+  swarm.set(3, Condition::kCrashed);
+  const runtime::TimePoint crash = swarm.now();
+  bool suspectedFirst = false;
+  ASSERT_TRUE(swarm.runFor(seconds(5), [&] {
+    suspectedFirst = suspectedFirst || swarm.anyoneSees(3, MemberState::kSuspect);
+    return swarm.allSee(3, MemberState::kDead);
+  })) << "not declared dead by everyone within 5 s";
+  EXPECT_TRUE(suspectedFirst);
+  EXPECT_LE(swarm.now() - crash, seconds(5));
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(swarm.node(0).state(runtime::PeerId{i}) == MemberState::kDead);
+  }
+}
+
+TEST(Membership, PausedMemberIsRefutedNotDeclaredDead) {
+  Swarm swarm(4);
+  swarm.introduce();
+  swarm.runFor(seconds(3));
+  const std::uint64_t before = swarm.node(2).incarnation();
+  swarm.set(2, Condition::kPaused);
+  bool suspected = false;
+  bool dead = swarm.runFor(seconds(2), [&] {
+    suspected = suspected || swarm.anyoneSees(2, MemberState::kSuspect);
+    return swarm.anyoneSees(2, MemberState::kDead);
+  });
+  ASSERT_FALSE(dead);
+  EXPECT_TRUE(suspected) << "a 2 s pause should at least raise a suspicion";
+  swarm.set(2, Condition::kRunning);
+  dead = swarm.runFor(seconds(10), [&] { return swarm.anyoneSees(2, MemberState::kDead); });
+  EXPECT_FALSE(dead);
+  EXPECT_TRUE(swarm.allSee(2, MemberState::kAlive));
+  EXPECT_GT(swarm.node(2).incarnation(), before) << "the refutation raises the incarnation";
+}
+
+TEST(Membership, LeftIsDistinctFromDeadAndSpreads) {
+  Swarm swarm(4);
+  swarm.introduce();
+  swarm.runFor(seconds(2));
+  swarm.node(1).leave(swarm.now());
+  // It tells one member; piggybacking carries it to the rest.
+  swarm.send(1, ProbeMessage{ProbeKind::kAck, runtime::PeerId{0}, 0, runtime::PeerId{1}});
+  swarm.runFor(milliseconds(20));
+  swarm.set(1, Condition::kCrashed);
+  ASSERT_TRUE(swarm.runFor(seconds(5), [&] { return swarm.allSee(1, MemberState::kLeft); }));
+  swarm.runFor(seconds(10));
+  EXPECT_TRUE(swarm.allSee(1, MemberState::kLeft)) << "LEFT must not turn into DEAD";
+}
+
+TEST(Membership, SuspicionOfSelfIsRefutedWithAHigherIncarnation) {
+  runtime::TimePoint t0{seconds(5)};
+  Membership m(runtime::PeerId{0}, 10, t0, {}, 1);
+  m.addPending(runtime::PeerId{1});
+  m.apply(runtime::PeerId{1},
+          {{runtime::PeerId{0}, MemberState::kSuspect, 10, runtime::PeerId{1}}},
+          t0);
+  EXPECT_EQ(m.incarnation(), 11U);
+  std::vector<MemberUpdate> news = m.piggyback(runtime::PeerId{1}, 6);
+  ASSERT_FALSE(news.empty());
+  EXPECT_EQ(news[0],
+            (MemberUpdate{runtime::PeerId{0}, MemberState::kAlive, 11, runtime::PeerId{0}}));
+  // A stale suspicion (older incarnation) changes nothing.
+  m.apply(runtime::PeerId{1},
+          {{runtime::PeerId{0}, MemberState::kSuspect, 10, runtime::PeerId{1}}},
+          t0);
+  EXPECT_EQ(m.incarnation(), 11U);
+}
+
+TEST(Membership, UpdatesFollowIncarnationPrecedence) {
+  runtime::TimePoint t0{seconds(5)};
+  Membership m(runtime::PeerId{0}, 1, t0, {}, 1);
+  const runtime::PeerId x{1};
+  const runtime::PeerId y{2};
+  m.addPending(x);
+  m.addPending(y);
+  m.heard(x, 5, t0);
+  EXPECT_EQ(m.state(x), MemberState::kAlive);
+  m.apply(y, {{x, MemberState::kSuspect, 4, y}}, t0);  // older incarnation: ignored
+  EXPECT_EQ(m.state(x), MemberState::kAlive);
+  m.apply(y, {{x, MemberState::kSuspect, 5, y}}, t0);
+  EXPECT_EQ(m.state(x), MemberState::kSuspect);
+  m.apply(y, {{x, MemberState::kAlive, 5, x}}, t0);  // same incarnation: does not refute
+  EXPECT_EQ(m.state(x), MemberState::kSuspect);
+  m.apply(y, {{x, MemberState::kAlive, 6, x}}, t0);
+  EXPECT_EQ(m.state(x), MemberState::kAlive);
+  m.apply(y, {{x, MemberState::kDead, 6, y}}, t0);
+  EXPECT_EQ(m.state(x), MemberState::kDead);
+  m.apply(y, {{x, MemberState::kAlive, 6, x}}, t0);  // dead is final at its incarnation
+  EXPECT_EQ(m.state(x), MemberState::kDead);
+  m.heard(x, 7, t0);  // the same name restarted: a new incarnation revives it
+  EXPECT_EQ(m.state(x), MemberState::kAlive);
+  m.apply(y, {{x, MemberState::kLeft, 7, x}}, t0);
+  EXPECT_EQ(m.state(x), MemberState::kLeft);
+  m.apply(y, {{x, MemberState::kDead, 7, y}}, t0);
+  EXPECT_EQ(m.state(x), MemberState::kLeft) << "LEFT is the more precise word";
+  std::vector<MembershipEvent> events = m.takeEvents();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().to, MemberState::kAlive);
+  EXPECT_EQ(events.back().to, MemberState::kLeft);
+}
+
+TEST(Membership, ConfirmationsShortenTheSuspicionTimeout) {
+  MembershipOptions options;
+  options.suspicionMin = seconds(2);
+  options.suspicionMax = seconds(6);
+  auto deadAfter = [&](std::uint32_t confirmations) {
+    runtime::TimePoint t0{seconds(5)};
+    Membership m(runtime::PeerId{0}, 1, t0, options, 1);
+    for (std::uint32_t j = 1; j <= 5; ++j) {
+      m.addPending(runtime::PeerId{j});
+      m.heard(runtime::PeerId{j}, 1, t0);
+    }
+    const runtime::PeerId x{1};
+    m.apply(runtime::PeerId{2}, {{x, MemberState::kSuspect, 1, runtime::PeerId{2}}}, t0);
+    for (std::uint32_t c = 1; c < confirmations; ++c) {
+      runtime::PeerId origin{2 + c};
+      m.apply(origin, {{x, MemberState::kSuspect, 1, origin}}, t0);
+    }
+    runtime::TimePoint t = t0;
+    while (m.state(x) == MemberState::kSuspect && t < t0 + seconds(10)) {
+      t += milliseconds(10);
+      m.tick(t);
+      m.onAck(x, 0, t);  // keep our own probes from interfering
+    }
+    return t - t0;
+  };
+  runtime::Duration one = deadAfter(1);
+  runtime::Duration three = deadAfter(3);
+  EXPECT_LT(three, one);
+  EXPECT_GE(three, seconds(2));
+  EXPECT_LE(one, seconds(6));
+}
+
+TEST(Membership, PendingMembersAreNotProbedAndDieAfterTheGrace) {
+  MembershipOptions options;
+  options.startupGrace = seconds(3);
+  runtime::TimePoint t0{seconds(5)};
+  Membership m(runtime::PeerId{0}, 1, t0, options, 1);
+  m.addPending(runtime::PeerId{1});
+  for (runtime::TimePoint t = t0; t < t0 + seconds(2); t += milliseconds(10)) {
+    EXPECT_TRUE(m.tick(t).empty()) << "probed a member that never started";
+  }
+  EXPECT_EQ(m.state(runtime::PeerId{1}), MemberState::kPending);
+  EXPECT_FALSE(m.usable(runtime::PeerId{1}));
+  m.tick(t0 + seconds(3));
+  EXPECT_EQ(m.state(runtime::PeerId{1}), MemberState::kDead);
+  EXPECT_TRUE(m.piggyback(runtime::PeerId{1}, 6).empty()) << "a local verdict is not spread";
+}
+
+}  // namespace
+}  // namespace murmur::gossip

@@ -1,0 +1,51 @@
+#include "tests/integration/peer_processes.h"
+
+#include <gtest/gtest.h>
+
+namespace murmur::tests {
+
+nlohmann::json readJson(const std::string& path) {
+  std::string text = readFile(path);
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  EXPECT_FALSE(doc.is_discarded()) << path << " is not JSON: " << text.substr(0, 200);
+  return doc;
+}
+
+std::string describeLogs(const TempDir& dir, int peers) {
+  std::string out;
+  for (int i = 0; i < peers; ++i) {
+    std::string log = readFile(dir.file("peer" + std::to_string(i) + ".log"));
+    out += "--- peer" + std::to_string(i) + ".log (tail)\n" +
+           log.substr(log.size() > 1500 ? log.size() - 1500 : 0);
+  }
+  return out;
+}
+
+// A peers file for n peers on free loopback ports.
+std::string writePeers(const TempDir& dir, int n) {
+  std::vector<int> ports = freePorts(n);
+  std::string text;
+  for (int i = 0; i < n; ++i) {
+    text += "tcp://127.0.0.1:" + std::to_string(ports[i]) + " peer" + std::to_string(i) + "\n";
+  }
+  writeFile(dir.file("peers.txt"), text);
+  return dir.file("peers.txt");
+}
+
+// `murmur run` for peer i of the peers file, plus extra flags.
+std::unique_ptr<ChildProcess> startPeer(const TempDir& dir, int i, std::vector<std::string> extra) {
+  std::string name = "peer" + std::to_string(i);
+  std::vector<std::string> argv = {murmurBinary(),
+                                   "run",
+                                   "--peers",
+                                   dir.file("peers.txt"),
+                                   "--name",
+                                   name,
+                                   "--summary-json",
+                                   dir.file(name + ".json"),
+                                   "--progress-json"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return std::make_unique<ChildProcess>(argv, dir.file(name + ".out"), dir.file(name + ".log"));
+}
+
+}  // namespace murmur::tests

@@ -1,0 +1,27 @@
+// Helpers for integration tests that start `murmur run` processes from a peers file.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/test_support.h"
+
+#include <nlohmann/json.hpp>
+
+namespace murmur::tests {
+
+// Parses a JSON file (a test failure, and a discarded value, if it is not JSON).
+nlohmann::json readJson(const std::string& path);
+
+// The tails of peer0.log .. peer{n-1}.log, for failure messages.
+std::string describeLogs(const TempDir& dir, int peers);
+
+// A peers file for n peers on free loopback ports, named peer0 .. peer{n-1}; returns its path.
+std::string writePeers(const TempDir& dir, int n);
+
+// `murmur run` for peer i of the peers file with --progress-json and --summary-json peerI.json,
+// plus `extra` flags; stdout to peerI.out, stderr (the log) to peerI.log.
+std::unique_ptr<ChildProcess> startPeer(const TempDir& dir, int i, std::vector<std::string> extra);
+
+}  // namespace murmur::tests
