@@ -257,6 +257,12 @@ std::vector<ProbeMessage> Membership::onAck(runtime::PeerId from,
   return {back};
 }
 
+bool Membership::usable(runtime::PeerId id) const {
+  auto it = members_.find(id);
+  return it != members_.end() && it->second.state == MemberState::kAlive &&
+         it->second.lastHeard.has_value();
+}
+
 void Membership::heard(runtime::PeerId from, std::uint64_t incarnation, runtime::TimePoint now) {
   auto it = members_.find(from);
   if (it == members_.end()) {

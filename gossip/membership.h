@@ -124,8 +124,10 @@ class Membership {
 
   MemberState state(runtime::PeerId id) const;
 
-  // A fit exchange partner: ALIVE (not pending, suspect, dead or left).
-  bool usable(runtime::PeerId id) const { return state(id) == MemberState::kAlive; }
+  // A fit exchange partner: ALIVE (not pending, suspect, dead or left) and heard from directly.
+  // Hearsay is not enough: a member we only know of through others may not have its connection
+  // to us up yet, and could then receive our proposal but never answer it.
+  bool usable(runtime::PeerId id) const;
 
   // Gone for good: DEAD or LEFT.
   bool gone(runtime::PeerId id) const {

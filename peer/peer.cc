@@ -517,6 +517,13 @@ void Peer::recordOutcome(const gossip::ExchangeOutcome& outcome, runtime::TimePo
         now,
         fmt::format(
             "exchange {} with {} timed out; nothing applied", outcome.seq, nameOf(outcome.peer)));
+  } else if (outcome.result == gossip::ExchangeResult::kUnreachable) {
+    warnOncePer("gossip",
+                "unreachable:" + nameOf(outcome.peer),
+                now,
+                fmt::format("exchange {} with {} abandoned: our message could not be sent",
+                            outcome.seq,
+                            nameOf(outcome.peer)));
   }
   ownSnapshot_.reset();
 }

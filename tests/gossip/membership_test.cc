@@ -328,5 +328,23 @@ TEST(Membership, PendingMembersAreNotProbedAndDieAfterTheGrace) {
   EXPECT_TRUE(m.piggyback(runtime::PeerId{1}, 6).empty()) << "a local verdict is not spread";
 }
 
+// Regression (CI, issue 3): a member known ALIVE only through others may not have its connection
+// to us up yet; proposing to it gave an ACCEPT that could not be sent and a 20 s timeout.
+TEST(Membership, HearsayMakesAMemberAliveButOnlyDirectContactMakesItUsable) {
+  runtime::TimePoint t0{seconds(5)};
+  Membership m(runtime::PeerId{0}, 1, t0, {}, 1);
+  const runtime::PeerId x{1};
+  const runtime::PeerId y{2};
+  m.addPending(x);
+  m.addPending(y);
+  m.heard(y, 1, t0);
+  m.apply(y, {{x, MemberState::kAlive, 1, y}}, t0);
+  EXPECT_EQ(m.state(x), MemberState::kAlive);
+  EXPECT_FALSE(m.usable(x));
+  EXPECT_TRUE(m.usable(y));
+  m.heard(x, 1, t0 + milliseconds(1));
+  EXPECT_TRUE(m.usable(x));
+}
+
 }  // namespace
 }  // namespace murmur::gossip

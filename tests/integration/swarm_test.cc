@@ -97,7 +97,7 @@ void expectConservation(const std::vector<std::string>& flags) {
     start += s["conserved_moment_start"].get<double>();
     final += s["conserved_moment_final"].get<double>();
     exchanges += s["exchanges_initiated"].get<std::uint64_t>();
-    EXPECT_EQ(s["exchanges_timed_out"], 0);
+    EXPECT_EQ(s["exchanges_timed_out"], 0) << "peer" << i << "\n" << describeLogs(dir, 4);
   }
   EXPECT_GT(exchanges, 300U) << "too few exchanges to test anything";
   EXPECT_NEAR(final, start, 1e-5 * std::abs(start)) << "after " << exchanges << " exchanges";
