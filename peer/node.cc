@@ -9,10 +9,13 @@
 
 #include "gossip/topology.h"
 #include "momentum/acid_constants.h"
+#include "peer/control/control_server.h"
 #include "peer/exchange_budget.h"
 #include "peer/peer.h"
 #include "peer/shared_model_state.h"
+#include "peer/status_board.h"
 #include "peer/transport/zmq_transport.h"
+#include "peer/wire/envelope.h"
 #include "runtime/error.h"
 #include "runtime/flat_parameters.h"
 #include "runtime/log.h"
@@ -56,6 +59,53 @@ std::uint64_t droppedMessages(const runtime::MetricsRegistry& metrics) {
                       "reason=\"unexpected_final\""});
 }
 
+// The control endpoint: explicit (an error if it cannot bind), off, or by default 127.0.0.1 at
+// the data port + 1 — unless another peer of the list has its data port there (peers on
+// consecutive ports) or the port is taken, and then any free port, said in the log.
+std::unique_ptr<control::ControlServer> openControl(const std::string& requested,
+                                                    const std::string& token,
+                                                    const std::string& dataAddress,
+                                                    const std::vector<PeerEntry>& peers) {
+  if (requested == "off") {
+    return nullptr;
+  }
+  if (!requested.empty()) {
+    return std::make_unique<control::ControlServer>(control::ControlOptions{requested, token});
+  }
+  std::size_t colon = dataAddress.rfind(':');
+  int port = colon == std::string::npos ? -1 : std::atoi(dataAddress.c_str() + colon + 1);
+  MURMUR_REQUIRE(port > 0 && port < 65535,
+                 "cannot derive a control port from data address ",
+                 dataAddress,
+                 ": pass --control HOST:PORT or --control off");
+  const std::string suffix = ":" + std::to_string(port + 1);
+  bool clash = false;
+  for (const PeerEntry& p : peers) {
+    clash =
+        clash || (p.address.size() > suffix.size() &&
+                  p.address.compare(p.address.size() - suffix.size(), suffix.size(), suffix) == 0);
+  }
+  if (!clash) {
+    try {
+      return std::make_unique<control::ControlServer>(
+          control::ControlOptions{"127.0.0.1" + suffix, token});
+    } catch (const runtime::Error& e) {
+      MURMUR_LOG(kWarn, "peer", "{}; using any free port instead", e.what());
+    }
+  }
+  return std::make_unique<control::ControlServer>(control::ControlOptions{"127.0.0.1:0", token});
+}
+
+// What other machines should dial: a wildcard bind is reachable at the data address's host.
+std::string advertisedControl(const std::string& bound, const std::string& dataAddress) {
+  auto [host, port] = control::splitHostPort(bound, "control address");
+  if (host != "0.0.0.0" && host != "::") {
+    return bound;
+  }
+  std::string rest = dataAddress.substr(dataAddress.find("://") + 3);
+  return rest.substr(0, rest.rfind(':')) + ":" + std::to_string(port);
+}
+
 }  // namespace
 
 std::string summaryToJson(const PeerSummary& s) {
@@ -78,6 +128,7 @@ std::string summaryToJson(const PeerSummary& s) {
       {"final_members", s.finalMembers},
       {"final_problem", s.finalProblem},
       {"consensus_distance_final", s.consensusDistanceFinal},
+      {"control", s.control},
       {"conserved_moment_start", s.conservedMomentStart},
       {"conserved_moment_final", s.conservedMomentFinal},
       {"exchanges_applied", s.exchangesApplied},
@@ -184,6 +235,46 @@ PeerSummary Node::run() {
   // A message is at most one model plus its envelope: anything larger is refused by libzmq.
   transportOptions.maxMessageBytes = static_cast<std::size_t>(flat.numel()) * sizeof(float) + 65536;
   transport::ZmqTransport transport(transportOptions);
+
+  // Control endpoint and what it shows.
+  StatusSettings settings;
+  settings.name = name;
+  settings.address = o.peers[self].address;
+  settings.model = o.model;
+  settings.parameters = flat.numel();
+  settings.steps = o.steps;
+  settings.topology = o.topology;
+  settings.rate = o.rate;
+  settings.momentum = o.momentum;
+  settings.gossip = o.gossip;
+  settings.eta = acid.eta;
+  settings.alphaTilde = acid.alphaTilde;
+  settings.seed = o.seed;
+  settings.protocolVersion = wire::kProtocolVersion;
+  std::unique_ptr<control::ControlServer> controlServer =
+      openControl(o.control, o.controlToken, transport.boundAddress(), o.peers);
+  if (controlServer) {
+    settings.control = advertisedControl(controlServer->boundAddress(), settings.address);
+  }
+  StatusBoard board(settings, metrics, clock);
+
+  struct StopServingOnExit {  // before the board goes: handlers read it
+    std::unique_ptr<control::ControlServer>& server;
+
+    ~StopServingOnExit() { server.reset(); }
+  } stopServing{controlServer};
+
+  if (controlServer) {
+    controlServer->serve(control::ControlHandlers{[&] { return board.statusJson(); },
+                                                  [&] { return board.membersJson(); },
+                                                  [&] { return metrics.renderPrometheus(); },
+                                                  [this] { requestLeave(); }});
+    MURMUR_LOG(kInfo,
+               "peer",
+               "control endpoint http://{} (try: murmur status --control {})",
+               controlServer->boundAddress(),
+               settings.control);
+  }
   for (std::uint32_t j = 0; j < n; ++j) {
     if (j != self) {
       transport.connect(j, o.peers[j].address);
@@ -202,6 +293,8 @@ PeerSummary Node::run() {
   peerOptions.membership = o.membership;
   peerOptions.finalTimeout = runtime::fromSeconds(o.finalTimeoutSeconds);
   peerOptions.gossipEnabled = o.gossip;
+  peerOptions.control = settings.control;
+  peerOptions.board = &board;
   Peer peer(peerOptions, transport, state, budget, metrics, clock);
 
   // Written once by comm before the flag is raised (release), read by compute after (acquire).
@@ -233,6 +326,7 @@ PeerSummary Node::run() {
   // Compute loop.
   PeerSummary summary;
   summary.name = name;
+  summary.control = settings.control;
   summary.index = self;
   summary.eta = acid.eta;
   summary.alphaTilde = acid.alphaTilde;
@@ -251,6 +345,7 @@ PeerSummary Node::run() {
     state.skipNextInterval();
   };
   auto progress = [&](const char* phase) {
+    board.postProgress(StatusProgress{phase, trainer.steps(), lossEma, lastAccuracy, computeWait});
     if (!o.onProgress) {
       return;
     }
@@ -258,6 +353,7 @@ PeerSummary Node::run() {
         {"event", "progress"},
         {"phase", phase},
         {"peer", name},
+        {"control", settings.control},
         {"t", sinceOrigin()},
         {"step", trainer.steps()},
         {"steps", o.steps},

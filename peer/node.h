@@ -42,6 +42,10 @@ struct NodeOptions {
   double finalTimeoutSeconds = 300;  // the end-of-run average gives up after this
   int threads = 1;                   // LibTorch intra-op threads
   double startUnixSeconds = 0;       // origin of reported times (0: when run() starts)
+  // Control endpoint (HTTP: /status, /members, /metrics, POST /leave): HOST:PORT, "" for
+  // 127.0.0.1 at the data port + 1, "off" for none. A token is required off loopback.
+  std::string control;
+  std::string controlToken;
   gossip::ExchangeOptions exchange;
   gossip::MembershipOptions membership;
   // Called about once per progressInterval with a one-line JSON progress record.
@@ -52,6 +56,7 @@ struct NodeOptions {
 struct PeerSummary {
   std::string name;
   std::uint32_t index = 0;
+  std::string control;  // control endpoint HOST:PORT ("" when off)
   std::int64_t steps = 0;
   double epochs = 0;
   double wallSeconds = 0;

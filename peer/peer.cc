@@ -99,7 +99,9 @@ Peer::Peer(PeerOptions options,
                   options_.membership,
                   runtime::Rng(options_.seed).fork("membership").next()),
       rng_(runtime::Rng(options_.seed).fork("neighbours")),
-      doneFrom_(options_.peers.size(), false) {
+      doneFrom_(options_.peers.size(), false),
+      controlOf_(options_.peers.size()),
+      stepOf_(options_.peers.size(), 0) {
   MURMUR_REQUIRE(options_.self.value < options_.peers.size(), "self index out of range");
   MURMUR_REQUIRE(options_.topology.size() == options_.peers.size(),
                  "topology has ",
@@ -189,6 +191,7 @@ void Peer::tick(runtime::TimePoint now) {
       }
     }
     nextHeartbeat_ = now + options_.heartbeatInterval;
+    postMembers(now);
   }
   if (finishRequested_.load() && !doneAnnounced_ && fsm_.partner() == std::nullopt) {
     doneAnnounced_ = true;
@@ -234,6 +237,35 @@ void Peer::driveMembership(runtime::TimePoint now) {
       recordOutcome(*outcome, now);
     }
   }
+}
+
+void Peer::postMembers(runtime::TimePoint now) {
+  if (options_.board == nullptr) {
+    return;
+  }
+  std::vector<MemberRow> rows;
+  const PeerEntry& self = options_.peers[options_.self.value];
+  rows.push_back(MemberRow{self.name,
+                           self.address,
+                           options_.control,
+                           leaving_ ? "left" : "self",
+                           membership_.incarnation(),
+                           now,
+                           localStep_.load(std::memory_order_relaxed)});
+  for (const gossip::MemberView& m : membership_.members()) {
+    if (m.id == options_.self) {
+      continue;
+    }
+    const PeerEntry& entry = options_.peers[m.id.value];
+    rows.push_back(MemberRow{entry.name,
+                             entry.address,
+                             controlOf_[m.id.value],
+                             gossip::memberStateName(m.state),
+                             m.incarnation,
+                             m.lastHeard,
+                             stepOf_[m.id.value]});
+  }
+  options_.board->postMembers(std::move(rows));
 }
 
 void Peer::advanceLeave(runtime::TimePoint now) {
@@ -401,6 +433,10 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     return;
   }
   membership_.heard(from, envelope.incarnation, now);
+  stepOf_[from.value] = envelope.step;
+  if (!envelope.control.empty()) {
+    controlOf_[from.value] = envelope.control;
+  }
   membership_.apply(from, envelope.updates, now);
   std::vector<gossip::ProbeMessage> replies;
   switch (envelope.type) {
@@ -507,6 +543,9 @@ void Peer::recordOutcome(const gossip::ExchangeOutcome& outcome, runtime::TimePo
       metrics_.counter("exchange_microseconds_total")
           .add(static_cast<std::uint64_t>(
               std::chrono::duration_cast<std::chrono::microseconds>(now - exchangeStart_).count()));
+    }
+    if (options_.board != nullptr) {
+      options_.board->postExchange(nameOf(outcome.peer), now);
     }
     MURMUR_LOG(kDebug, "gossip", "exchange {} with {} applied", outcome.seq, nameOf(outcome.peer));
   } else if (outcome.result == gossip::ExchangeResult::kTimedOut) {
@@ -651,6 +690,10 @@ bool Peer::sendMessage(runtime::PeerId to,
   envelope.runHash = options_.runHash;
   envelope.step = localStep_.load(std::memory_order_relaxed);
   envelope.senderName = nameOf(options_.self);
+  if (type == MessageType::kHello || type == MessageType::kPing || type == MessageType::kAck ||
+      type == MessageType::kPingReq) {
+    envelope.control = options_.control;
+  }
   std::uint64_t modelBytes = 0;
   for (std::size_t i = 0; i < payloads.size(); ++i) {
     wire::PayloadInfo info;

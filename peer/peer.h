@@ -21,6 +21,7 @@
 #include "peer/exchange_budget.h"
 #include "peer/peer_list.h"
 #include "peer/shared_model_state.h"
+#include "peer/status_board.h"
 #include "peer/transport/zmq_transport.h"
 #include "peer/wire/envelope.h"
 #include "runtime/clock.h"
@@ -42,7 +43,9 @@ struct PeerOptions {
   runtime::Duration heartbeatInterval = std::chrono::milliseconds(250);
   runtime::Duration leaveTimeout = std::chrono::seconds(2);    // exchange in flight at leave()
   runtime::Duration finalTimeout = std::chrono::seconds(300);  // whole end-of-run phase
-  bool gossipEnabled = true;  // false: train alone, meet only for the final average
+  bool gossipEnabled = true;     // false: train alone, meet only for the final average
+  std::string control;           // our control endpoint, told to members on probe traffic
+  StatusBoard* board = nullptr;  // where the member list and last exchange are posted (optional)
 };
 
 // Outcome of the end-of-run exact average.
@@ -120,6 +123,7 @@ class Peer {
                    runtime::Seq seq,
                    const std::vector<runtime::Blob>& payloads,
                    std::uint32_t target = 0);
+  void postMembers(runtime::TimePoint now);
   void drop(const std::string& reason,
             const std::string& who,
             const std::string& detail,
@@ -156,6 +160,8 @@ class Peer {
   double conservedMoment_ = 0;  // at the final snapshot
   runtime::TimePoint leaveStarted_{};
   bool leaving_ = false;
+  std::vector<std::string> controlOf_;  // members' control endpoints, as they told us
+  std::vector<std::uint64_t> stepOf_;   // the step each member's last message carried
 
   // Cross-thread.
   std::atomic<bool> stop_{false};

@@ -67,4 +67,24 @@ double MetricsRegistry::read(const std::string& name) const {
                             : it->second.gauge->value();
 }
 
+std::map<std::string, double> MetricsRegistry::byLabel(const std::string& family) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, double> out;
+  for (auto it = entries_.lower_bound(family + "{"); it != entries_.end(); ++it) {
+    const std::string& name = it->first;
+    if (name.compare(0, family.size() + 1, family + "{") != 0) {
+      break;
+    }
+    std::size_t open = name.find('"');
+    std::size_t close = name.rfind('"');
+    if (open == std::string::npos || close <= open) {
+      continue;
+    }
+    const Entry& entry = it->second;
+    out[name.substr(open + 1, close - open - 1)] =
+        entry.counter ? static_cast<double>(entry.counter->value()) : entry.gauge->value();
+  }
+  return out;
+}
+
 }  // namespace murmur::runtime

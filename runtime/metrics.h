@@ -46,6 +46,11 @@ class MetricsRegistry {
   // Current value of a counter or gauge by full name (with labels), or 0 if absent.
   double read(const std::string& name) const;
 
+  // The series of one single-label family, by label value: byLabel("bytes_sent_total") gives
+  // {"model": …, "control": …} for bytes_sent_total{kind="model"},
+  // bytes_sent_total{kind="control"}.
+  std::map<std::string, double> byLabel(const std::string& family) const;
+
  private:
   struct Entry {
     std::string help;

@@ -63,4 +63,5 @@ struct Envelope {
   payloads @9 :List(Payload);
   target @10 :UInt32;      # ping/ack/pingReq: the member probed
   updates @11 :List(MemberUpdate);
+  control @12 :Text;       # hello/ping/ack/pingReq: the sender's control endpoint (HOST:PORT)
 }

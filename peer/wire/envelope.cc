@@ -80,6 +80,10 @@ std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
                  "peer name longer than ",
                  kMaxNameBytes,
                  " bytes");
+  MURMUR_REQUIRE(envelope.control.size() <= kMaxNameBytes,
+                 "control address longer than ",
+                 kMaxNameBytes,
+                 " bytes");
   MURMUR_REQUIRE(envelope.payloads.size() <= kMaxPayloads, "more than ", kMaxPayloads, " payloads");
   MURMUR_REQUIRE(envelope.updates.size() <= kMaxUpdates, "more than ", kMaxUpdates, " updates");
   capnp::MallocMessageBuilder message(64);
@@ -109,6 +113,9 @@ std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
     updates[i].setState(toWire(u.state));
     updates[i].setIncarnation(u.incarnation);
     updates[i].setOrigin(u.origin.value);
+  }
+  if (!envelope.control.empty()) {
+    root.setControl(envelope.control);
   }
   kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
@@ -171,6 +178,11 @@ Envelope decodeEnvelope(const std::byte* data, std::size_t size) {
       out.payloads.push_back(info);
     }
     out.target = root.getTarget();
+    auto control = root.getControl();
+    if (control.size() > kMaxNameBytes) {
+      MURMUR_THROW(kProtocol, "control address of ", control.size(), " bytes");
+    }
+    out.control.assign(control.cStr(), control.size());
     auto updates = root.getUpdates();
     if (updates.size() > kMaxUpdates) {
       MURMUR_THROW(kProtocol, updates.size(), " membership updates (at most ", kMaxUpdates, ")");

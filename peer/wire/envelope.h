@@ -63,12 +63,14 @@ struct Envelope {
   std::vector<PayloadInfo> payloads;
   std::uint32_t target = 0;
   std::vector<gossip::MemberUpdate> updates;
+  std::string control;  // the sender's control endpoint, on probe traffic ("" if none)
 
   friend bool operator==(const Envelope& a, const Envelope& b) {
     return a.version == b.version && a.type == b.type && a.sender == b.sender &&
            a.receiver == b.receiver && a.incarnation == b.incarnation && a.seq == b.seq &&
            a.runHash == b.runHash && a.step == b.step && a.senderName == b.senderName &&
-           a.payloads == b.payloads && a.target == b.target && a.updates == b.updates;
+           a.payloads == b.payloads && a.target == b.target && a.updates == b.updates &&
+           a.control == b.control;
   }
 };
 

@@ -3,28 +3,12 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/test_support.h"
+#include "tests/integration/peer_processes.h"
 
 namespace murmur::tests {
 namespace {
 
 using std::chrono::milliseconds;
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-Result runMurmur(const TempDir& dir,
-                 std::vector<std::string> args,
-                 milliseconds timeout = milliseconds(120000)) {
-  args.insert(args.begin(), murmurBinary());
-  ChildProcess child(args, dir.file("out"), dir.file("err"));
-  std::optional<int> code = child.waitFor(timeout);
-  EXPECT_TRUE(code.has_value()) << "murmur did not exit";
-  return Result{code.value_or(-1), readFile(dir.file("out")), readFile(dir.file("err"))};
-}
 
 TEST(Cli, HelpTeachesEveryCommand) {
   TempDir dir;
@@ -45,6 +29,12 @@ TEST(Cli, HelpTeachesEveryCommand) {
   }
   EXPECT_NE(run.out.find("=ring"), std::string::npos) << "defaults are shown";
   EXPECT_EQ(runMurmur(dir, {"swarm", "--help"}).code, 0);
+  for (const char* command : {"status", "members", "top", "leave"}) {
+    Result help = runMurmur(dir, {command, "--help"});
+    EXPECT_EQ(help.code, 0) << command;
+    EXPECT_NE(help.out.find("--control"), std::string::npos) << command << ": " << help.out;
+    EXPECT_NE(top.out.find(std::string("murmur ") + command), std::string::npos) << command;
+  }
 }
 
 TEST(Cli, BadUsageExitsWithCodeTwoAndSaysWhy) {

@@ -32,6 +32,16 @@ std::string writePeers(const TempDir& dir, int n) {
   return dir.file("peers.txt");
 }
 
+Result runMurmur(const TempDir& dir,
+                 std::vector<std::string> args,
+                 std::chrono::milliseconds timeout) {
+  args.insert(args.begin(), murmurBinary());
+  ChildProcess child(args, dir.file("cli.out"), dir.file("cli.err"));
+  std::optional<int> code = child.waitFor(timeout);
+  EXPECT_TRUE(code.has_value()) << "murmur did not exit";
+  return Result{code.value_or(-1), readFile(dir.file("cli.out")), readFile(dir.file("cli.err"))};
+}
+
 // `murmur run` for peer i of the peers file, plus extra flags.
 std::unique_ptr<ChildProcess> startPeer(const TempDir& dir, int i, std::vector<std::string> extra) {
   std::string name = "peer" + std::to_string(i);
@@ -43,7 +53,10 @@ std::unique_ptr<ChildProcess> startPeer(const TempDir& dir, int i, std::vector<s
                                    name,
                                    "--summary-json",
                                    dir.file(name + ".json"),
-                                   "--progress-json"};
+                                   "--progress-json",
+                                   // Any free port: data port + 1 may be another test's.
+                                   "--control",
+                                   "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<ChildProcess>(argv, dir.file(name + ".out"), dir.file(name + ".log"));
 }

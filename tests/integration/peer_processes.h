@@ -11,6 +11,19 @@
 
 namespace murmur::tests {
 
+// What a short murmur command printed and returned.
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `murmur ARGS...` to completion (a test failure if it outlives `timeout`), its output in
+// files of `dir`.
+Result runMurmur(const TempDir& dir,
+                 std::vector<std::string> args,
+                 std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
+
 // Parses a JSON file (a test failure, and a discarded value, if it is not JSON).
 nlohmann::json readJson(const std::string& path);
 

@@ -26,6 +26,17 @@ TEST(MetricsRegistry, RendersPrometheusTextWithPrefix) {
   EXPECT_THROW(metrics.gauge("loss_total_mismatch"); metrics.counter("loss_total_mismatch"), Error);
 }
 
+TEST(MetricsRegistry, ReadsAFamilyByLabelValue) {
+  MetricsRegistry metrics;
+  metrics.counter("bytes_sent_total{kind=\"model\"}").add(40);
+  metrics.counter("bytes_sent_total{kind=\"control\"}").add(2);
+  metrics.counter("bytes_sent_totally_else{kind=\"x\"}").add(9);
+  metrics.counter("bytes_sent_total_more").add(7);
+  std::map<std::string, double> family = metrics.byLabel("bytes_sent_total");
+  EXPECT_EQ(family, (std::map<std::string, double>{{"control", 2.0}, {"model", 40.0}}));
+  EXPECT_TRUE(metrics.byLabel("absent").empty());
+}
+
 TEST(MetricsRegistry, CountersAreSafeAcrossThreads) {
   MetricsRegistry metrics;
   Counter& c = metrics.counter("steps_total");

@@ -14,5 +14,9 @@ inline constexpr int kExitInterrupted = 130;
 
 int runCommand(const std::vector<std::string>& args);
 int swarmCommand(const std::vector<std::string>& args, const std::string& selfExe);
+int statusCommand(const std::vector<std::string>& args);
+int membersCommand(const std::vector<std::string>& args);
+int topCommand(const std::vector<std::string>& args);
+int leaveCommand(const std::vector<std::string>& args);
 
 }  // namespace murmur::tools

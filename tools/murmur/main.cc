@@ -1,4 +1,5 @@
-// murmur: the command-line front end. Subcommands: run (one peer), swarm (N local peers).
+// murmur: the command-line front end. Subcommands: run (one peer), swarm (N local peers), and
+// status / members / top / leave (a running peer, through its control endpoint).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -15,6 +16,10 @@ constexpr const char* kUsage = R"(murmur: peer-to-peer gossip training with A²C
 Usage:
   murmur swarm [--peers N] [run options]   N peers on this machine, live table, final report
   murmur run --peers FILE|ADDR,... --name NAME [options]   one peer of a swarm
+  murmur status  --control HOST:PORT       one peer: progress, exchanges, bytes, settings
+  murmur members --control HOST:PORT       the swarm as one peer sees it (alive/suspect/dead/left)
+  murmur top     --control HOST:PORT       live table of every member
+  murmur leave   --control HOST:PORT       ask a peer to leave gracefully
   murmur <command> --help                  every option, with its default
 
 Start here:   murmur swarm          (4 peers, LeNet-5 on Fashion-MNIST, about two minutes)
@@ -43,6 +48,18 @@ int main(int argc, char** argv) {
   }
   if (command == "swarm") {
     return murmur::tools::swarmCommand(args, selfExecutable(argv[0]));
+  }
+  if (command == "status") {
+    return murmur::tools::statusCommand(args);
+  }
+  if (command == "members") {
+    return murmur::tools::membersCommand(args);
+  }
+  if (command == "top") {
+    return murmur::tools::topCommand(args);
+  }
+  if (command == "leave") {
+    return murmur::tools::leaveCommand(args);
   }
   std::fprintf(stderr, "murmur: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return murmur::tools::kExitUsage;

@@ -43,6 +43,14 @@ int runCommand(const std::vector<std::string>& args) {
   app.add_option("--start-time",
                  flags.node.startUnixSeconds,
                  "Unix time that reported times count from (default: this peer's start)");
+  app.add_option("--control",
+                 flags.node.control,
+                 "HTTP control endpoint HOST:PORT (/status, /members, /metrics, POST /leave) or "
+                 "'off' (default: 127.0.0.1 at the data port + 1)");
+  app.add_option("--control-token",
+                 flags.node.controlToken,
+                 "Token clients must send; required when --control is not a loopback address "
+                 "(or MURMUR_CONTROL_TOKEN)");
   addTrainingOptions(app, flags);
   try {
     parseLayered(app, args);

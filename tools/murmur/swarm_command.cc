@@ -195,7 +195,8 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
       runDir = defaultRunDir();
     }
     std::filesystem::create_directories(runDir);
-    std::vector<int> ports = freePorts(host, peers);
+    // Data and control ports for every peer, all free at once (so they differ).
+    std::vector<int> ports = freePorts(host, 2 * peers);
     std::string peersFile = runDir + "/peers.txt";
     {
       std::ofstream out(peersFile);
@@ -215,6 +216,14 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
                  "murmur swarm: %d peers, run directory %s (logs: peerN.log)\n",
                  peers,
                  runDir.c_str());
+    auto controlOf = [&](int i) {
+      return "127.0.0.1:" + std::to_string(ports[static_cast<std::size_t>(peers + i)]);
+    };
+    for (int i = 0; i < peers; ++i) {
+      std::fprintf(stderr, "  peer%d control %s\n", i, controlOf(i).c_str());
+    }
+    std::fprintf(
+        stderr, "  from another terminal: murmur top --control %s\n", controlOf(0).c_str());
     for (int i = 0; i < peers; ++i) {
       Child child;
       child.name = "peer" + std::to_string(i);
@@ -228,7 +237,9 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
                                        "--summary-json",
                                        runDir + "/" + child.name + ".json",
                                        "--start-time",
-                                       std::to_string(start)};
+                                       std::to_string(start),
+                                       "--control",
+                                       controlOf(i)};
       argv.insert(argv.end(), forwarded.begin(), forwarded.end());
       child.pid = spawn(argv, runDir + "/" + child.name + ".log", child.stdoutFd);
       child.progress.name = child.name;

@@ -1,0 +1,94 @@
+#include "peer/status_board.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace murmur::peer {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+StatusSettings settings() {
+  StatusSettings s;
+  s.name = "peer0";
+  s.address = "tcp://127.0.0.1:7000";
+  s.control = "127.0.0.1:7001";
+  s.model = "lenet5";
+  s.parameters = 61706;
+  s.steps = 2000;
+  s.topology = "ring";
+  s.rate = 1;
+  s.eta = 0.5;
+  s.alphaTilde = 0.6;
+  s.seed = 9;
+  s.protocolVersion = 2;
+  return s;
+}
+
+TEST(StatusBoard, StatusCarriesProgressExchangesBytesAndSettings) {
+  runtime::ManualClock clock;
+  runtime::MetricsRegistry metrics;
+  metrics.counter("exchanges_total{result=\"applied\"}").add(7);
+  metrics.counter("exchanges_total{result=\"timeout\"}").add(1);
+  metrics.counter("bytes_sent_total{kind=\"model\"}").add(1000);
+  metrics.counter("bytes_received_total{kind=\"control\"}").add(10);
+  StatusBoard board(settings(), metrics, clock);
+  nlohmann::json before = nlohmann::json::parse(board.statusJson());
+  EXPECT_TRUE(before["last_exchange"].is_null());
+  EXPECT_TRUE(before["test_accuracy"].is_null()) << "no evaluation yet";
+
+  board.postProgress(StatusProgress{"training", 120, 0.5, 0.81, 0.25});
+  board.postExchange("peer1", clock.now());
+  clock.advanceBy(milliseconds(1500));
+  nlohmann::json s = nlohmann::json::parse(board.statusJson());
+  EXPECT_EQ(s["name"], "peer0");
+  EXPECT_EQ(s["address"], "tcp://127.0.0.1:7000");
+  EXPECT_EQ(s["control"], "127.0.0.1:7001");
+  EXPECT_EQ(s["phase"], "training");
+  EXPECT_EQ(s["step"], 120);
+  EXPECT_EQ(s["steps"], 2000);
+  EXPECT_DOUBLE_EQ(s["loss"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(s["test_accuracy"].get<double>(), 0.81);
+  EXPECT_EQ(s["exchanges"], (nlohmann::json{{"applied", 7}, {"timeout", 1}}));
+  EXPECT_EQ(s["bytes_sent"], (nlohmann::json{{"model", 1000}}));
+  EXPECT_EQ(s["bytes_received"], (nlohmann::json{{"control", 10}}));
+  EXPECT_EQ(s["last_exchange"]["partner"], "peer1");
+  EXPECT_DOUBLE_EQ(s["last_exchange"]["age_seconds"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(s["compute_wait_seconds"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(s["uptime_seconds"].get<double>(), 1.5);
+  const nlohmann::json& set = s["settings"];
+  EXPECT_EQ(set["model"], "lenet5");
+  EXPECT_EQ(set["parameters"], 61706);
+  EXPECT_EQ(set["topology"], "ring");
+  EXPECT_EQ(set["protocol_version"], 2);
+  EXPECT_EQ(set["seed"], 9);
+  EXPECT_DOUBLE_EQ(set["alpha_tilde"].get<double>(), 0.6);
+}
+
+TEST(StatusBoard, MembersListEveryRowWithAgesFromTheClock) {
+  runtime::ManualClock clock;
+  runtime::MetricsRegistry metrics;
+  StatusBoard board(settings(), metrics, clock);
+  const runtime::TimePoint heard = clock.now();
+  board.postMembers({MemberRow{"peer0", "tcp://a:1", "a:2", "self", 5, heard, 10},
+                     MemberRow{"peer1", "tcp://b:1", "", "suspect", 7, heard, 8},
+                     MemberRow{"peer2", "tcp://c:1", "", "pending", 0, std::nullopt, 0}});
+  clock.advanceBy(seconds(2));
+  nlohmann::json m = nlohmann::json::parse(board.membersJson());
+  EXPECT_EQ(m["self"], "peer0");
+  ASSERT_EQ(m["members"].size(), 3U);
+  const nlohmann::json& suspect = m["members"][1];
+  EXPECT_EQ(suspect["name"], "peer1");
+  EXPECT_EQ(suspect["address"], "tcp://b:1");
+  EXPECT_EQ(suspect["control"], "");
+  EXPECT_EQ(suspect["state"], "suspect");
+  EXPECT_EQ(suspect["incarnation"], 7);
+  EXPECT_EQ(suspect["step"], 8);
+  EXPECT_DOUBLE_EQ(suspect["last_heard_seconds"].get<double>(), 2.0);
+  EXPECT_TRUE(m["members"][2]["last_heard_seconds"].is_null());
+}
+
+}  // namespace
+}  // namespace murmur::peer
