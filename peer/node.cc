@@ -1,6 +1,7 @@
 #include "peer/node.h"
 
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include "momentum/acid_constants.h"
 #include "peer/control/control_server.h"
 #include "peer/exchange_budget.h"
+#include "peer/join.h"
 #include "peer/peer.h"
 #include "peer/shared_model_state.h"
 #include "peer/status_board.h"
@@ -58,6 +60,53 @@ std::uint64_t droppedMessages(const runtime::MetricsRegistry& metrics) {
                       "reason=\"bad_payload\"",
                       "reason=\"unexpected_final\""});
 }
+
+// The settings every member of a swarm shares: the founders' flags, adopted by joiners.
+struct RunSettings {
+  std::string topology;
+  double rate = 1;
+  bool momentum = true;
+  std::uint64_t seed = 1;
+  std::uint32_t shards = 1;  // founders: one shard each; joiners share them
+
+  std::uint64_t hash(std::uint64_t modelSignature, bool independentInit) const {
+    return runtime::stableHash(
+        fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={};init={}",
+                    modelSignature,
+                    shards,
+                    topology,
+                    rate,
+                    momentum,
+                    seed,
+                    independentInit));
+  }
+
+  std::string json(const momentum::AcidParams& acid) const {
+    return nlohmann::json{{"topology", topology},
+                          {"rate", rate},
+                          {"momentum", momentum},
+                          {"seed", seed},
+                          {"shards", shards},
+                          {"eta", acid.eta},
+                          {"alpha_tilde", acid.alphaTilde}}
+        .dump();
+  }
+
+  // A joiner takes the swarm's settings and A²CiD² constants from its admission.
+  momentum::AcidParams adopt(const std::string& config) {
+    try {
+      nlohmann::json c = nlohmann::json::parse(config);
+      topology = c.at("topology").get<std::string>();
+      rate = c.at("rate").get<double>();
+      momentum = c.at("momentum").get<bool>();
+      seed = c.at("seed").get<std::uint64_t>();
+      shards = std::max<std::uint32_t>(1, c.at("shards").get<std::uint32_t>());
+      return momentum::AcidParams{c.at("eta").get<double>(), c.at("alpha_tilde").get<double>()};
+    } catch (const nlohmann::json::exception& e) {
+      MURMUR_THROW(kProtocol, "the run settings we were admitted with are malformed: ", e.what());
+    }
+  }
+};
 
 // The control endpoint: explicit (an error if it cannot bind), off, or by default 127.0.0.1 at
 // the data port + 1 — unless another peer of the list has its data port there (peers on
@@ -161,52 +210,129 @@ PeerSummary Node::run() {
 
   MURMUR_REQUIRE(o.steps >= 0, "--steps must be ≥ 0, got ", o.steps);
   MURMUR_REQUIRE(o.rate > 0 || !o.gossip, "--rate must be > 0, got ", o.rate);
-  const std::uint32_t self = findSelf(o.peers, o.name, o.bind);
-  const auto n = static_cast<std::uint32_t>(o.peers.size());
-  const std::string& name = o.peers[self].name;
+  const bool joining = !o.join.empty();
+  std::vector<PeerEntry> peers = o.peers;
+  std::uint32_t self = 0;
+  std::string name;
+  if (joining) {
+    MURMUR_REQUIRE(o.bind.rfind("tcp://", 0) == 0 && o.bind.find("0.0.0.0") == std::string::npos &&
+                       o.bind.find('*') == std::string::npos,
+                   "--join needs --bind tcp://HOST:PORT with the address members can reach us at "
+                   "(got '",
+                   o.bind,
+                   "')");
+    name = o.name.empty() ? o.bind.substr(6) : o.name;
+  } else {
+    self = findSelf(o.peers, o.name, o.bind);
+    name = o.peers[self].name;
+  }
   runtime::setLogName(name);
-
-  // Topology and A²CiD² constants, from the lists gossip will actually sample.
-  std::vector<std::string> names;
-  for (const PeerEntry& p : o.peers) {
-    names.push_back(p.name);
-  }
-  gossip::NeighbourLists topology = gossip::makeTopology(o.topology, names);
-  momentum::AcidConstants constants = momentum::computeAcidConstants(topology, o.rate);
-  momentum::AcidParams acid =
-      o.momentum ? momentum::AcidParams::from(constants) : momentum::AcidParams::baseline();
-  if (o.momentum && constants.equalsBaseline) {
-    MURMUR_LOG(kWarn,
-               "momentum",
-               "on the {} topology A²CiD² equals the baseline (α̃ = ½): running plain gossip",
-               o.topology);
-  }
 
   // Model (same seed on every peer: same initial weights), flattened for single-pass exchanges.
   std::unique_ptr<Model> model =
       Model::create(o.model, o.independentInit ? runtime::Rng(o.seed).fork(name).next() : o.seed);
   runtime::FlatParameters flat(model->parameterNames(), model->parameters());
-  std::uint64_t runHash = runtime::stableHash(
-      fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={};init={}",
-                  flat.signature(),
-                  n,
-                  o.topology,
-                  o.rate,
-                  o.momentum,
-                  o.seed,
-                  o.independentInit));
 
-  // Data.
+  // Transport and control endpoint first: a joiner's admission arrives on them.
+  runtime::MetricsRegistry metrics;
+  transport::TransportOptions transportOptions;
+  transportOptions.bindAddress = !o.bind.empty() ? o.bind : o.peers[self].address;
+  transportOptions.routingId = name;
+  // A message is at most one model plus its envelope: anything larger is refused by libzmq.
+  transportOptions.maxMessageBytes =
+      static_cast<std::size_t>(flat.numel()) * sizeof(float) + wire::kMaxEnvelopeBytes;
+  transport::ZmqTransport transport(transportOptions);
+  const std::string dataAddress = joining ? o.bind : o.peers[self].address;
+  std::unique_ptr<control::ControlServer> controlServer =
+      openControl(o.control, o.controlToken, transport.boundAddress(), peers);
+  const std::string advertised =
+      controlServer ? advertisedControl(controlServer->boundAddress(), dataAddress) : "";
+
+  // The run's settings: ours, or for a joiner those of the swarm it joins.
+  RunSettings run{o.topology, o.rate, o.momentum, o.seed, static_cast<std::uint32_t>(peers.size())};
+  std::optional<momentum::AcidParams> swarmAcid;
+  std::uint64_t runHash = 0;
+  const auto incarnation = static_cast<std::uint64_t>(origin * 1000);
+  if (joining) {
+    JoinRequest request{name,
+                        dataAddress,
+                        advertised,
+                        o.model,
+                        flat.signature(),
+                        incarnation,
+                        o.joinVersion != 0 ? o.joinVersion : wire::kProtocolVersion};
+    MURMUR_LOG(kInfo, "join", "asking {} to let {} in", fmt::join(o.join, ", "), name);
+    Admission admission = joinSwarm(transport,
+                                    request,
+                                    o.join,
+                                    static_cast<std::size_t>(flat.numel()),
+                                    clock,
+                                    runtime::fromSeconds(o.joinTimeoutSeconds));
+    swarmAcid = run.adopt(admission.config);
+    runHash = admission.runHash;
+    peers.clear();
+    for (const wire::WireUpdate& m : admission.members) {
+      peers.push_back(PeerEntry{m.address, m.name});
+    }
+    self = static_cast<std::uint32_t>(peers.size());
+    peers.push_back(PeerEntry{dataAddress, name});
+    std::memcpy(flat.data(), admission.model.data(), admission.model.size() * sizeof(float));
+    metrics.counter("bytes_received_total{kind=\"state_transfer\"}")
+        .add(admission.model.size() * sizeof(float));
+    MURMUR_LOG(kInfo,
+               "join",
+               "{} let us in: {} members, its model ({} parameters), topology {}, rate {}",
+               admission.seed,
+               peers.size(),
+               admission.model.size(),
+               run.topology,
+               run.rate);
+  }
+  const auto n = static_cast<std::uint32_t>(peers.size());
+
+  // Topology and A²CiD² constants, from the lists gossip will actually sample.
+  std::vector<std::string> names;
+  for (const PeerEntry& p : peers) {
+    names.push_back(p.name);
+  }
+  gossip::NeighbourLists topology;
+  try {
+    topology = gossip::makeTopology(run.topology, names);
+  } catch (const runtime::Error& e) {
+    if (!joining) {
+      throw;
+    }
+    topology = gossip::completeTopology(n);  // see Peer::rebuildTopology
+  }
+  momentum::AcidParams acid;
+  if (swarmAcid) {
+    acid = *swarmAcid;  // a joiner keeps the swarm's constants
+  } else {
+    momentum::AcidConstants constants = momentum::computeAcidConstants(topology, run.rate);
+    acid = run.momentum ? momentum::AcidParams::from(constants) : momentum::AcidParams::baseline();
+    if (run.momentum && constants.equalsBaseline) {
+      MURMUR_LOG(kWarn,
+                 "momentum",
+                 "on the {} topology A²CiD² equals the baseline (α̃ = ½): running plain gossip",
+                 run.topology);
+    }
+    runHash = run.hash(flat.signature(), o.independentInit);
+  }
+
+  // Data: founders take shard `self` of n; a joiner one of the swarm's shards, by its name.
   Dataset train;
   Dataset test;
   if (o.syntheticData) {
-    train = syntheticDataset(o.syntheticSize, o.seed);
-    test = syntheticDataset(std::max<std::int64_t>(o.syntheticSize / 4, 256), o.seed + 1);
+    train = syntheticDataset(o.syntheticSize, run.seed);
+    test = syntheticDataset(std::max<std::int64_t>(o.syntheticSize / 4, 256), run.seed + 1);
   } else {
     train = loadIdx(o.dataDir, "train");
     test = loadIdx(o.dataDir, "t10k");
   }
-  Dataset myShard = shard(train, self, n, shardModeFromName(o.shard), o.seed, o.dirichletAlpha);
+  const std::uint32_t shardIndex =
+      joining ? static_cast<std::uint32_t>(runtime::stableHash(name) % run.shards) : self;
+  Dataset myShard =
+      shard(train, shardIndex, run.shards, shardModeFromName(o.shard), run.seed, o.dirichletAlpha);
   TrainerOptions trainerOptions = o.trainer;
   trainerOptions.seed = runtime::Rng(o.seed).fork("data-order:" + name).next();
   Trainer trainer(*model, myShard, trainerOptions);
@@ -220,42 +346,31 @@ PeerSummary Node::run() {
              o.model,
              flat.numel(),
              myShard.size(),
-             o.topology,
+             run.topology,
              acid.eta,
              acid.alphaTilde,
-             o.momentum ? "" : ", baseline",
-             o.rate);
+             run.momentum ? "" : ", baseline",
+             run.rate);
 
   // Comm.
-  runtime::MetricsRegistry metrics;
   SharedModelState state(flat.data(), static_cast<std::size_t>(flat.numel()), acid, start);
-  transport::TransportOptions transportOptions;
-  transportOptions.bindAddress = o.bind.empty() ? o.peers[self].address : o.bind;
-  transportOptions.routingId = name;
-  // A message is at most one model plus its envelope: anything larger is refused by libzmq.
-  transportOptions.maxMessageBytes = static_cast<std::size_t>(flat.numel()) * sizeof(float) + 65536;
-  transport::ZmqTransport transport(transportOptions);
 
-  // Control endpoint and what it shows.
+  // What the control endpoint shows.
   StatusSettings settings;
   settings.name = name;
-  settings.address = o.peers[self].address;
+  settings.address = dataAddress;
+  settings.control = advertised;
   settings.model = o.model;
   settings.parameters = flat.numel();
   settings.steps = o.steps;
-  settings.topology = o.topology;
-  settings.rate = o.rate;
-  settings.momentum = o.momentum;
+  settings.topology = run.topology;
+  settings.rate = run.rate;
+  settings.momentum = run.momentum;
   settings.gossip = o.gossip;
   settings.eta = acid.eta;
   settings.alphaTilde = acid.alphaTilde;
-  settings.seed = o.seed;
+  settings.seed = run.seed;
   settings.protocolVersion = wire::kProtocolVersion;
-  std::unique_ptr<control::ControlServer> controlServer =
-      openControl(o.control, o.controlToken, transport.boundAddress(), o.peers);
-  if (controlServer) {
-    settings.control = advertisedControl(controlServer->boundAddress(), settings.address);
-  }
   StatusBoard board(settings, metrics, clock);
 
   struct StopServingOnExit {  // before the board goes: handlers read it
@@ -277,17 +392,21 @@ PeerSummary Node::run() {
   }
   for (std::uint32_t j = 0; j < n; ++j) {
     if (j != self) {
-      transport.connect(j, o.peers[j].address);
+      transport.connect(j, peers[j].address);
     }
   }
-  ExchangeBudget budget(gossip::CreditOptions{o.rate, 0},
+  ExchangeBudget budget(gossip::CreditOptions{run.rate, 0},
                         runtime::Rng(o.seed).fork("credits:" + name).next());
   PeerOptions peerOptions;
   peerOptions.self = runtime::PeerId{self};
-  peerOptions.peers = o.peers;
+  peerOptions.peers = peers;
   peerOptions.topology = topology;
+  peerOptions.topologySpec = run.topology;
   peerOptions.runHash = runHash;
-  peerOptions.incarnation = static_cast<std::uint64_t>(origin * 1000);
+  peerOptions.incarnation = incarnation;
+  peerOptions.modelSignature = flat.signature();
+  peerOptions.modelName = o.model;
+  peerOptions.runConfig = run.json(acid);
   peerOptions.seed = runtime::Rng(o.seed).fork("peer:" + name).next();
   peerOptions.exchange = o.exchange;
   peerOptions.membership = o.membership;

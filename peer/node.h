@@ -46,6 +46,11 @@ struct NodeOptions {
   // 127.0.0.1 at the data port + 1, "off" for none. A token is required off loopback.
   std::string control;
   std::string controlToken;
+  // Join a running swarm through any of these members (tcp:// addresses) instead of `peers`:
+  // the run settings, the member list and a model come from the member that admits us.
+  std::vector<std::string> join;
+  double joinTimeoutSeconds = 30;
+  std::uint16_t joinVersion = 0;  // the protocol version our JOIN claims (0: ours; tests: another)
   gossip::ExchangeOptions exchange;
   gossip::MembershipOptions membership;
   // Called about once per progressInterval with a one-line JSON progress record.

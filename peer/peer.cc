@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "compression/codec.h"
+#include "peer/join.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 
@@ -99,18 +100,20 @@ Peer::Peer(PeerOptions options,
                   options_.membership,
                   runtime::Rng(options_.seed).fork("membership").next()),
       rng_(runtime::Rng(options_.seed).fork("neighbours")),
-      doneFrom_(options_.peers.size(), false),
-      controlOf_(options_.peers.size()),
-      stepOf_(options_.peers.size(), 0) {
-  MURMUR_REQUIRE(options_.self.value < options_.peers.size(), "self index out of range");
-  MURMUR_REQUIRE(options_.topology.size() == options_.peers.size(),
+      peers_(options_.peers),
+      topology_(options_.topology),
+      doneFrom_(peers_.size(), false),
+      controlOf_(peers_.size()),
+      stepOf_(peers_.size(), 0) {
+  MURMUR_REQUIRE(options_.self.value < peers_.size(), "self index out of range");
+  MURMUR_REQUIRE(topology_.size() == peers_.size(),
                  "topology has ",
-                 options_.topology.size(),
+                 topology_.size(),
                  " lists for ",
-                 options_.peers.size(),
+                 peers_.size(),
                  " peers");
-  for (std::uint32_t i = 0; i < options_.peers.size(); ++i) {
-    idByName_[options_.peers[i].name] = i;
+  for (std::uint32_t i = 0; i < peers_.size(); ++i) {
+    idByName_[peers_[i].name] = i;
     if (i != options_.self.value) {
       membership_.addPending(runtime::PeerId{i});
     }
@@ -179,7 +182,7 @@ void Peer::tick(runtime::TimePoint now) {
     // SWIM probes carry liveness between members that know each other; HELLO introduces us to
     // those not heard from yet (they may start later). Once we finished, DONE goes to everyone,
     // so that a peer that connects late still hears it.
-    for (std::uint32_t j = 0; j < options_.peers.size(); ++j) {
+    for (std::uint32_t j = 0; j < peers_.size(); ++j) {
       runtime::PeerId id{j};
       if (id == options_.self || membership_.gone(id)) {
         continue;
@@ -244,7 +247,7 @@ void Peer::postMembers(runtime::TimePoint now) {
     return;
   }
   std::vector<MemberRow> rows;
-  const PeerEntry& self = options_.peers[options_.self.value];
+  const PeerEntry& self = peers_[options_.self.value];
   rows.push_back(MemberRow{self.name,
                            self.address,
                            options_.control,
@@ -256,7 +259,7 @@ void Peer::postMembers(runtime::TimePoint now) {
     if (m.id == options_.self) {
       continue;
     }
-    const PeerEntry& entry = options_.peers[m.id.value];
+    const PeerEntry& entry = peers_[m.id.value];
     rows.push_back(MemberRow{entry.name,
                              entry.address,
                              controlOf_[m.id.value],
@@ -283,7 +286,7 @@ void Peer::advanceLeave(runtime::TimePoint now) {
     recordOutcome(*outcome, now);
   }
   membership_.leave(now);
-  for (std::uint32_t j = 0; j < options_.peers.size(); ++j) {
+  for (std::uint32_t j = 0; j < peers_.size(); ++j) {
     runtime::PeerId id{j};
     if (id != options_.self && !membership_.gone(id)) {
       sendMessage(id, MessageType::kLeave, 0, {});
@@ -305,7 +308,206 @@ bool Peer::waitLeft(runtime::Duration timeout) {
 }
 
 void Peer::sendProbe(const gossip::ProbeMessage& probe) {
-  sendMessage(probe.to, toWireType(probe.kind), probe.seq, {}, probe.target.value);
+  sendMessage(probe.to, toWireType(probe.kind), probe.seq, {}, probe.target);
+}
+
+std::optional<runtime::PeerId> Peer::idOf(const std::string& name) const {
+  auto it = idByName_.find(name);
+  if (it == idByName_.end()) {
+    return std::nullopt;
+  }
+  return runtime::PeerId{it->second};
+}
+
+runtime::PeerId Peer::addMember(const std::string& name, const std::string& address) {
+  const runtime::PeerId id{static_cast<std::uint32_t>(peers_.size())};
+  peers_.push_back(PeerEntry{address, name});
+  idByName_[name] = id.value;
+  doneFrom_.push_back(false);
+  controlOf_.emplace_back();
+  stepOf_.push_back(0);
+  transport_.connect(id.value, address);
+  membership_.addPending(id);
+  rebuildTopology();
+  metrics_.counter("members_joined_total").add();
+  MURMUR_LOG(kInfo, "membership", "{} joins the swarm from {}", name, address);
+  return id;
+}
+
+void Peer::rebuildTopology() {
+  std::vector<std::string> names;
+  for (const PeerEntry& p : peers_) {
+    names.push_back(p.name);
+  }
+  try {
+    topology_ = gossip::makeTopology(options_.topologySpec, names);
+  } catch (const runtime::Error& e) {
+    // An exponential graph needs 2^k members and an edge file names only the first ones:
+    // with joiners, fall back to the complete graph (η and α̃ stay those of the start).
+    topology_ = gossip::completeTopology(static_cast<std::uint32_t>(peers_.size()));
+    warnOncePer("gossip",
+                "topology",
+                clock_.now(),
+                fmt::format("topology '{}' does not fit {} members ({}); gossiping over the "
+                            "complete graph",
+                            options_.topologySpec,
+                            peers_.size(),
+                            e.what()));
+  }
+}
+
+wire::WireUpdate Peer::describe(runtime::PeerId id,
+                                gossip::MemberState state,
+                                std::uint64_t incarnation) const {
+  wire::WireUpdate u;
+  u.name = nameOf(id);
+  u.address = peers_[id.value].address;
+  u.control = id == options_.self ? options_.control : controlOf_[id.value];
+  u.state = state;
+  u.incarnation = incarnation;
+  return u;
+}
+
+std::vector<wire::WireUpdate> Peer::toWire(const std::vector<gossip::MemberUpdate>& updates) const {
+  std::vector<wire::WireUpdate> out;
+  out.reserve(updates.size());
+  for (const gossip::MemberUpdate& u : updates) {
+    wire::WireUpdate w = describe(u.member, u.state, u.incarnation);
+    w.origin = nameOf(u.origin);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+std::vector<gossip::MemberUpdate> Peer::fromWire(const std::vector<wire::WireUpdate>& updates) {
+  std::vector<gossip::MemberUpdate> out;
+  for (const wire::WireUpdate& u : updates) {
+    std::optional<runtime::PeerId> member = idOf(u.name);
+    const bool lives =
+        u.state == gossip::MemberState::kAlive || u.state == gossip::MemberState::kSuspect;
+    if (!member && lives && u.address.rfind("tcp://", 0) == 0 && !leaving_) {
+      member = addMember(u.name, u.address);  // a joiner we hear of from others
+    }
+    std::optional<runtime::PeerId> origin = u.origin.empty() ? member : idOf(u.origin);
+    if (!member || !origin) {
+      metrics_.counter("updates_ignored_total").add();
+      continue;
+    }
+    if (!u.control.empty() && *member != options_.self) {
+      controlOf_[member->value] = u.control;
+    }
+    out.push_back(gossip::MemberUpdate{*member, u.state, u.incarnation, *origin});
+  }
+  return out;
+}
+
+void Peer::refuseJoin(const wire::Envelope& envelope,
+                      const std::string& why,
+                      runtime::TimePoint now) {
+  metrics_.counter("joins_total{result=\"refused\"}").add();
+  warnOncePer("membership",
+              "refused:" + envelope.senderName,
+              now,
+              fmt::format("refused {} ({}): {}", envelope.senderName, envelope.address, why));
+  // The joiner is no member: answer through a dealer of its own, reused across its retries.
+  if (strangerDealers_.size() >= 64 && strangerDealers_.count(envelope.senderName) == 0) {
+    return;  // bounded: a flood of strangers costs nothing more
+  }
+  auto [it, fresh] = strangerDealers_.try_emplace(
+      envelope.senderName, (1U << 31) + static_cast<std::uint32_t>(strangerDealers_.size()));
+  if (fresh) {
+    transport_.connect(it->second, envelope.address);
+  }
+  wire::Envelope reply;
+  reply.type = MessageType::kJoinRefused;
+  reply.senderName = nameOf(options_.self);
+  reply.receiverName = envelope.senderName;
+  reply.incarnation = membership_.incarnation();
+  reply.config = why;
+  transport_.send(it->second, wire::encodeEnvelope(reply), {});
+}
+
+void Peer::handleJoin(const wire::Envelope& envelope, runtime::TimePoint now) {
+  const std::string& name = envelope.senderName;
+  if (envelope.address.rfind("tcp://", 0) != 0) {
+    drop("malformed", name.substr(0, 32), "JOIN without a tcp:// address", now);
+    return;
+  }
+  if (envelope.version != wire::kProtocolVersion) {
+    refuseJoin(envelope,
+               fmt::format("it speaks murmur protocol version {}, this swarm version {}",
+                           envelope.version,
+                           wire::kProtocolVersion),
+               now);
+    return;
+  }
+  if (envelope.modelSignature != options_.modelSignature) {
+    refuseJoin(envelope,
+               fmt::format("its model is {} (signature {:016x}), this swarm trains {} (signature "
+                           "{:016x})",
+                           envelope.modelName,
+                           envelope.modelSignature,
+                           options_.modelName,
+                           options_.modelSignature),
+               now);
+    return;
+  }
+  if (leaving_ || finishRequested_.load()) {
+    refuseJoin(envelope, nameOf(options_.self) + " is leaving or done: ask another member", now);
+    return;
+  }
+  std::optional<runtime::PeerId> id = idOf(name);
+  if (id && (*id == options_.self ||
+             (!membership_.gone(*id) && peers_[id->value].address != envelope.address))) {
+    refuseJoin(
+        envelope,
+        fmt::format("the name {} is taken by a live member at {}", name, peers_[id->value].address),
+        now);
+    return;
+  }
+  if (!id) {
+    id = addMember(name, envelope.address);
+  } else if (membership_.gone(*id)) {
+    // A member that died or left comes back: its higher incarnation revives it when heard.
+    transport_.connect(id->value, envelope.address);
+  }
+  if (!envelope.control.empty()) {
+    controlOf_[id->value] = envelope.control;
+  }
+  // Everything a joiner needs: the run settings, who is in, and a model to start from.
+  wire::Envelope reply;
+  reply.type = MessageType::kJoinAccept;
+  reply.senderName = nameOf(options_.self);
+  reply.receiverName = name;
+  reply.incarnation = membership_.incarnation();
+  reply.runHash = options_.runHash;
+  reply.config = options_.runConfig;
+  reply.members.push_back(
+      describe(options_.self, gossip::MemberState::kAlive, membership_.incarnation()));
+  for (const gossip::MemberView& m : membership_.members()) {
+    if (m.id != options_.self && m.id != *id &&
+        (m.state == gossip::MemberState::kAlive || m.state == gossip::MemberState::kSuspect)) {
+      reply.members.push_back(describe(m.id, m.state, m.incarnation));
+    }
+  }
+  std::shared_ptr<BufferPool::Buffer> snapshot = state_.pool().acquire();
+  state_.copyParameters(now, snapshot->data());
+  std::vector<runtime::Blob> payloads = {
+      compression::codecFor(compression::CodecId::kRaw).encode(runtime::floatBlob(snapshot))};
+  wire::PayloadInfo info;
+  info.numel = payloads[0].numel();
+  info.frame = 1;
+  reply.payloads.push_back(info);
+  if (!transport_.send(id->value, wire::encodeEnvelope(reply), payloads)) {
+    return;  // its connection is not up yet: the joiner asks again
+  }
+  metrics_.counter("joins_total{result=\"accepted\"}").add();
+  metrics_.counter("bytes_sent_total{kind=\"state_transfer\"}").add(payloads[0].bytes);
+  MURMUR_LOG(kInfo,
+             "membership",
+             "let {} in: sent the member list and the model ({} parameters)",
+             name,
+             payloads[0].numel());
 }
 
 void Peer::maybeInitiate(runtime::TimePoint now) {
@@ -313,7 +515,7 @@ void Peer::maybeInitiate(runtime::TimePoint now) {
       !budget_.canInitiate()) {
     return;
   }
-  const auto& list = options_.topology[options_.self.value];
+  const auto& list = topology_[options_.self.value];
   auto usable = [&](runtime::PeerId id) { return membership_.usable(id); };
   std::optional<runtime::PeerId> partner = gossip::pickNeighbour(list, usable, rng_);
   if (!partner) {
@@ -331,20 +533,13 @@ void Peer::maybeInitiate(runtime::TimePoint now) {
 }
 
 void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint now) {
-  auto known = idByName_.find(message.routingId);
-  if (known == idByName_.end()) {
-    // One warning key for all strangers: their ids must not grow our state.
-    std::string id = message.routingId.substr(0, 32);
-    for (char& c : id) {
-      c = std::isprint(static_cast<unsigned char>(c)) != 0 ? c : '?';
-    }
-    drop("unknown_sender",
-         "an unknown peer",
-         "routing id '" + id + "' is not in the peer list",
-         now);
-    return;
+  // Routing ids are names chosen by the sender: printable and short before they reach a log.
+  std::string printable = message.routingId.substr(0, 32);
+  for (char& c : printable) {
+    c = std::isprint(static_cast<unsigned char>(c)) != 0 ? c : '?';
   }
-  const std::string& who = message.routingId;
+  std::optional<runtime::PeerId> known = idOf(message.routingId);
+  const std::string& who = known ? message.routingId : printable;
   if (message.frames.empty()) {
     drop("malformed", who, "message without frames", now);
     return;
@@ -356,20 +551,21 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     drop("malformed", who, e.what(), now);
     return;
   }
+  if (envelope.type == MessageType::kJoin &&
+      isJoinRoutingId(message.routingId, envelope.senderName)) {
+    handleJoin(envelope, now);
+    return;
+  }
+  if (envelope.senderName != message.routingId) {
+    drop("spoofed", who, "envelope claims to be " + envelope.senderName.substr(0, 32), now);
+    return;
+  }
   if (envelope.version != wire::kProtocolVersion) {
     drop("version",
          who,
          "protocol version " + std::to_string(envelope.version) + ", ours is " +
              std::to_string(wire::kProtocolVersion),
          now);
-    return;
-  }
-  if (envelope.sender != known->second || envelope.senderName != who) {
-    drop("spoofed", who, "envelope claims to be peer " + std::to_string(envelope.sender), now);
-    return;
-  }
-  if (envelope.receiver != options_.self.value) {
-    drop("misdirected", who, "addressed to peer " + std::to_string(envelope.receiver), now);
     return;
   }
   if (envelope.runHash != options_.runHash) {
@@ -379,6 +575,21 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
                      envelope.runHash,
                      options_.runHash),
          now);
+    return;
+  }
+  const bool introduces = envelope.type == MessageType::kHello && !envelope.address.empty();
+  if (!known && introduces && !leaving_) {
+    // A joiner says hello (the member that let it in told us, or will): add it.
+    known = addMember(envelope.senderName, envelope.address);
+  }
+  if (!known) {
+    // One warning key for all strangers: their ids must not grow our state.
+    drop(
+        "unknown_sender", "an unknown peer", "routing id '" + printable + "' is not a member", now);
+    return;
+  }
+  if (envelope.receiverName != nameOf(options_.self)) {
+    drop("misdirected", who, "addressed to " + envelope.receiverName.substr(0, 32), now);
     return;
   }
   const bool wantsModel = carriesModel(envelope.type);
@@ -425,11 +636,12 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     metrics_.counter("bytes_received_total{kind=\"model\"}").add(message.frames[1].bytes);
   }
   metrics_.counter("bytes_received_total{kind=\"control\"}").add(message.frames[0].bytes);
-  const runtime::PeerId from{envelope.sender};
+  const runtime::PeerId from = *known;
   const bool probe = envelope.type == MessageType::kPing || envelope.type == MessageType::kAck ||
                      envelope.type == MessageType::kPingReq;
-  if (probe && envelope.target >= options_.peers.size()) {
-    drop("malformed", who, fmt::format("probe about unknown member {}", envelope.target), now);
+  std::optional<runtime::PeerId> target = idOf(envelope.target);
+  if (probe && !target) {
+    drop("malformed", who, "probe about unknown member " + envelope.target.substr(0, 32), now);
     return;
   }
   membership_.heard(from, envelope.incarnation, now);
@@ -437,7 +649,7 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
   if (!envelope.control.empty()) {
     controlOf_[from.value] = envelope.control;
   }
-  membership_.apply(from, envelope.updates, now);
+  membership_.apply(from, fromWire(envelope.updates), now);
   std::vector<gossip::ProbeMessage> replies;
   switch (envelope.type) {
     case MessageType::kHello:
@@ -450,7 +662,7 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
       replies = membership_.onAck(from, envelope.seq, now);
       break;
     case MessageType::kPingReq:
-      replies = membership_.onPingReq(from, envelope.seq, runtime::PeerId{envelope.target}, now);
+      replies = membership_.onPingReq(from, envelope.seq, *target, now);
       break;
     case MessageType::kDone:
       doneFrom_[from.value] = true;
@@ -466,17 +678,17 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
       }
       return;
     default:
-      handleExchange(envelope, wantsModel ? &model : nullptr, now);
+      handleExchange(from, envelope, wantsModel ? &model : nullptr, now);
   }
   for (const gossip::ProbeMessage& reply : replies) {
     sendProbe(reply);
   }
 }
 
-void Peer::handleExchange(const wire::Envelope& envelope,
+void Peer::handleExchange(runtime::PeerId from,
+                          const wire::Envelope& envelope,
                           const runtime::Blob* payload,
                           runtime::TimePoint now) {
-  const runtime::PeerId from{envelope.sender};
   if ((closed_ || average_) && envelope.type == MessageType::kPropose) {
     // Our final model is taken (or already the average): it must not move any more.
     sendMessage(from, MessageType::kBusy, envelope.seq, {});
@@ -595,7 +807,7 @@ void Peer::advanceFinal(runtime::TimePoint now) {
       return;  // an exchange we answered is still in flight
     }
     std::vector<runtime::PeerId> members{options_.self};
-    for (std::uint32_t j = 0; j < options_.peers.size(); ++j) {
+    for (std::uint32_t j = 0; j < peers_.size(); ++j) {
       runtime::PeerId id{j};
       if (id == options_.self || membership_.gone(id)) {
         continue;
@@ -653,6 +865,7 @@ void Peer::advanceFinal(runtime::TimePoint now) {
   for (runtime::PeerId id : average_->contributors()) {
     result.members.push_back(nameOf(id));
   }
+  std::sort(result.members.begin(), result.members.end());  // local ids differ between peers
   completeFinal(std::move(result));
 }
 
@@ -678,14 +891,15 @@ bool Peer::sendMessage(runtime::PeerId to,
                        MessageType type,
                        runtime::Seq seq,
                        const std::vector<runtime::Blob>& payloads,
-                       std::uint32_t target) {
+                       std::optional<runtime::PeerId> target) {
   wire::Envelope envelope;
   envelope.type = type;
-  envelope.sender = options_.self.value;
-  envelope.receiver = to.value;
+  envelope.receiverName = nameOf(to);
   envelope.incarnation = membership_.incarnation();
-  envelope.target = target;
-  envelope.updates = membership_.piggyback(to, kPiggybackUpdates);
+  if (target) {
+    envelope.target = nameOf(*target);
+  }
+  envelope.updates = toWire(membership_.piggyback(to, kPiggybackUpdates));
   envelope.seq = seq;
   envelope.runHash = options_.runHash;
   envelope.step = localStep_.load(std::memory_order_relaxed);
@@ -693,6 +907,7 @@ bool Peer::sendMessage(runtime::PeerId to,
   if (type == MessageType::kHello || type == MessageType::kPing || type == MessageType::kAck ||
       type == MessageType::kPingReq) {
     envelope.control = options_.control;
+    envelope.address = peers_[options_.self.value].address;
   }
   std::uint64_t modelBytes = 0;
   for (std::size_t i = 0; i < payloads.size(); ++i) {

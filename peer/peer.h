@@ -32,8 +32,9 @@ namespace murmur::peer {
 
 struct PeerOptions {
   runtime::PeerId self;
-  std::vector<PeerEntry> peers;
+  std::vector<PeerEntry> peers;     // the members known at start (joiners are added as they come)
   gossip::NeighbourLists topology;  // lists for every peer; ours is topology[self]
+  std::string topologySpec;         // rebuilt from this when members join ("": complete)
   std::uint64_t runHash = 0;        // model signature and run settings
   std::uint64_t incarnation = 0;
   std::uint64_t seed = 1;
@@ -46,12 +47,16 @@ struct PeerOptions {
   bool gossipEnabled = true;     // false: train alone, meet only for the final average
   std::string control;           // our control endpoint, told to members on probe traffic
   StatusBoard* board = nullptr;  // where the member list and last exchange are posted (optional)
+  // What a joiner must match and receives (JOIN / JOIN_ACCEPT).
+  std::uint64_t modelSignature = 0;
+  std::string modelName;
+  std::string runConfig;  // JSON: the run settings a joiner adopts
 };
 
 // Outcome of the end-of-run exact average.
 struct FinalResult {
   bool averaged = false;             // x now holds the average of `members`
-  std::vector<std::string> members;  // whose models are in it
+  std::vector<std::string> members;  // whose models are in it, by name
   double consensusDistance = 0;      // (1/m) Σ‖x_i − x̄‖² of the models before averaging
   double conservedMoment = 0;        // SharedModelState::conservedMoment() before averaging
   std::string problem;               // why not averaged, if not
@@ -100,7 +105,8 @@ class Peer {
  private:
   void tick(runtime::TimePoint now);
   void handle(const transport::InboundMessage& message, runtime::TimePoint now);
-  void handleExchange(const wire::Envelope& envelope,
+  void handleExchange(runtime::PeerId from,
+                      const wire::Envelope& envelope,
                       const runtime::Blob* payload,
                       runtime::TimePoint now);
   void processStep(const gossip::ExchangeStep& step,
@@ -122,15 +128,27 @@ class Peer {
                    wire::MessageType type,
                    runtime::Seq seq,
                    const std::vector<runtime::Blob>& payloads,
-                   std::uint32_t target = 0);
+                   std::optional<runtime::PeerId> target = std::nullopt);
   void postMembers(runtime::TimePoint now);
+  // A member we had not heard of (a joiner): connected, PENDING until heard from directly.
+  runtime::PeerId addMember(const std::string& name, const std::string& address);
+  void rebuildTopology();
+  void handleJoin(const wire::Envelope& envelope, runtime::TimePoint now);
+  void refuseJoin(const wire::Envelope& envelope, const std::string& why, runtime::TimePoint now);
+  std::vector<wire::WireUpdate> toWire(const std::vector<gossip::MemberUpdate>& updates) const;
+  wire::WireUpdate describe(runtime::PeerId id,
+                            gossip::MemberState state,
+                            std::uint64_t incarnation) const;
+  // Resolves named updates to ours, adding members we learn of; drops what names strangers.
+  std::vector<gossip::MemberUpdate> fromWire(const std::vector<wire::WireUpdate>& updates);
+  std::optional<runtime::PeerId> idOf(const std::string& name) const;
   void drop(const std::string& reason,
             const std::string& who,
             const std::string& detail,
             runtime::TimePoint now);
   runtime::TimePoint nextWakeup(runtime::TimePoint now) const;
 
-  const std::string& nameOf(runtime::PeerId id) const { return options_.peers[id.value].name; }
+  const std::string& nameOf(runtime::PeerId id) const { return peers_[id.value].name; }
 
   PeerOptions options_;
   transport::ZmqTransport& transport_;
@@ -143,8 +161,11 @@ class Peer {
   gossip::ExchangeFsm fsm_;
   gossip::Membership membership_;
   runtime::Rng rng_;
+  std::vector<PeerEntry> peers_;  // the member table: index = our local PeerId
   std::map<std::string, std::uint32_t> idByName_;
-  std::shared_ptr<BufferPool::Buffer> ownSnapshot_;  // of the exchange in flight
+  gossip::NeighbourLists topology_;
+  std::map<std::string, std::uint32_t> strangerDealers_;  // refused joiners we answered
+  std::shared_ptr<BufferPool::Buffer> ownSnapshot_;       // of the exchange in flight
   runtime::TimePoint exchangeStart_{};
   runtime::TimePoint noPartnerUntil_{};  // no usable neighbour: next look
   runtime::TimePoint nextHeartbeat_{};

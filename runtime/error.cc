@@ -16,6 +16,8 @@ std::string_view errorKindName(ErrorKind kind) {
       return "overloaded";
     case ErrorKind::kInternal:
       return "internal error";
+    case ErrorKind::kRefused:
+      return "refused";
   }
   return "unknown error";
 }

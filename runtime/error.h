@@ -18,6 +18,7 @@ enum class ErrorKind : std::uint8_t {
   kTimeout,          // a deadline passed where the caller treats it as a failure
   kOverloaded,       // a bounded queue or buffer is full
   kInternal,         // a bug in murmur: an invariant did not hold
+  kRefused,          // a swarm refused us: another protocol version or model, a name taken
 };
 
 // Human-readable name of a kind ("invalid argument", ...).

@@ -62,10 +62,12 @@ std::string ZmqTransport::boundAddress() const {
   return impl_->bound;
 }
 
-void ZmqTransport::connect(std::uint32_t index, const std::string& address) {
+void ZmqTransport::connect(std::uint32_t index,
+                           const std::string& address,
+                           const std::string& routingId) {
   zmq::socket_t dealer(impl_->context, zmq::socket_type::dealer);
   impl_->configure(dealer);
-  dealer.set(zmq::sockopt::routing_id, impl_->options.routingId);
+  dealer.set(zmq::sockopt::routing_id, routingId.empty() ? impl_->options.routingId : routingId);
   dealer.set(zmq::sockopt::sndhwm, impl_->options.sendHighWaterMark);
   // Queue only on live connections: a send to a dead or absent peer fails at once instead of
   // pinning snapshot buffers in a queue nobody drains.
@@ -79,6 +81,10 @@ void ZmqTransport::connect(std::uint32_t index, const std::string& address) {
         kInvalidArgument, "cannot connect to peer ", index, " at ", address, ": ", e.what());
   }
   impl_->dealers.insert_or_assign(index, std::move(dealer));
+}
+
+void ZmqTransport::disconnect(std::uint32_t index) {
+  impl_->dealers.erase(index);
 }
 
 bool ZmqTransport::send(std::uint32_t to,

@@ -39,8 +39,12 @@ class ZmqTransport {
   // The endpoint actually bound (a wildcard port resolved).
   std::string boundAddress() const;
 
-  // Opens a DEALER to peer `index` at `address` (connects in the background).
-  void connect(std::uint32_t index, const std::string& address);
+  // Opens a DEALER to peer `index` at `address` (connects in the background). `routingId`
+  // replaces our name for this one connection (a joiner's, whose name may be taken).
+  void connect(std::uint32_t index, const std::string& address, const std::string& routingId = "");
+
+  // Closes the DEALER to `index`, if any (messages still queued are dropped after the linger).
+  void disconnect(std::uint32_t index);
 
   // Sends frame 0 (copied; small) and the payloads (zero-copy). Returns false, sending nothing,
   // when the peer's queue is full or it is not connected (dead or not yet up).

@@ -17,6 +17,9 @@ enum MessageType {
   ack @8;       # answers ping (seq); target: the member it vouches for
   pingReq @9;   # "ping target for me" (seq, target)
   leave @10;    # the sender leaves the swarm (its LEFT update rides along)
+  join @11;     # v3: "let me in" (name, address, control, model); answered by one of the two:
+  joinAccept @12;   # config (run settings, JSON), members, and a model snapshot in frame 1
+  joinRefused @13;  # config: why (another version, another model, a name taken)
 }
 
 enum MemberState {
@@ -31,7 +34,11 @@ struct MemberUpdate {
   member @0 :UInt32;
   state @1 :MemberState;
   incarnation @2 :UInt64;
-  origin @3 :UInt32;  # suspect: who suspects
+  origin @3 :UInt32;  # v2 only (index); v3 uses originName
+  name @4 :Text;      # v3: members are named, not numbered (joins make numbering local)
+  address @5 :Text;   # where to reach it (lets a member learn of a joiner from gossip)
+  control @6 :Text;
+  originName @7 :Text;  # suspect: who suspects
 }
 
 enum DType {
@@ -53,15 +60,22 @@ struct Payload {
 struct Envelope {
   version @0 :UInt16;
   type @1 :MessageType;
-  sender @2 :UInt32;       # index in the agreed peer list
-  receiver @3 :UInt32;
+  sender @2 :UInt32;       # v2 only (index in the peer list); v3 names the sender
+  receiver @3 :UInt32;     # v2 only; v3: receiverName
   incarnation @4 :UInt64;  # the sender's SWIM incarnation (starts at its start time in ms)
   seq @5 :UInt64;          # exchange sequence (initiator's numbering)
   runHash @6 :UInt64;      # model signature and run settings: mismatches are refused
   step @7 :UInt64;         # sender's local gradient steps
   senderName @8 :Text;
   payloads @9 :List(Payload);
-  target @10 :UInt32;      # ping/ack/pingReq: the member probed
+  target @10 :UInt32;      # v2 only; v3: targetName
   updates @11 :List(MemberUpdate);
-  control @12 :Text;       # hello/ping/ack/pingReq: the sender's control endpoint (HOST:PORT)
+  control @12 :Text;       # hello/ping/ack/pingReq/join: the sender's control endpoint
+  receiverName @13 :Text;
+  targetName @14 :Text;    # ping/ack/pingReq: the member probed
+  address @15 :Text;       # hello/ping/ack/pingReq/join: the sender's data address
+  modelSignature @16 :UInt64;  # join: the joiner's model (names, shapes, dtypes)
+  modelName @17 :Text;         # join
+  config @18 :Text;        # joinAccept: run settings (JSON); joinRefused: the reason
+  members @19 :List(MemberUpdate);  # joinAccept: every member the seed knows
 }

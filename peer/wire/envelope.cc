@@ -13,7 +13,7 @@
 namespace murmur::peer::wire {
 namespace {
 
-constexpr int kLastMessageType = static_cast<int>(MessageType::kLeave);
+constexpr int kLastMessageType = static_cast<int>(MessageType::kJoinRefused);
 
 // The wire has no PENDING: it is a local verdict, never sent.
 schema::MemberState toWire(gossip::MemberState state) {
@@ -71,27 +71,87 @@ std::string_view messageTypeName(MessageType type) {
       return "PING_REQ";
     case MessageType::kLeave:
       return "LEAVE";
+    case MessageType::kJoin:
+      return "JOIN";
+    case MessageType::kJoinAccept:
+      return "JOIN_ACCEPT";
+    case MessageType::kJoinRefused:
+      return "JOIN_REFUSED";
   }
   return "?";
 }
 
+namespace {
+
+void requireText(const std::string& text, std::size_t limit, const char* what) {
+  MURMUR_REQUIRE(text.size() <= limit, what, " longer than ", limit, " bytes");
+}
+
+template <typename Builder>
+void encodeUpdates(Builder list, const std::vector<WireUpdate>& updates) {
+  for (unsigned i = 0; i < updates.size(); ++i) {
+    const WireUpdate& u = updates[i];
+    requireText(u.name, kMaxNameBytes, "member name");
+    requireText(u.address, kMaxNameBytes, "member address");
+    requireText(u.control, kMaxNameBytes, "member control address");
+    requireText(u.origin, kMaxNameBytes, "suspicion origin");
+    list[i].setName(u.name);
+    list[i].setAddress(u.address);
+    list[i].setControl(u.control);
+    list[i].setState(toWire(u.state));
+    list[i].setIncarnation(u.incarnation);
+    list[i].setOriginName(u.origin);
+  }
+}
+
+// A bounded Text field as a string; throws kProtocol naming `what` when over `limit`.
+std::string readText(capnp::Text::Reader text, std::size_t limit, const char* what) {
+  if (text.size() > limit) {
+    MURMUR_THROW(kProtocol, what, " of ", text.size(), " bytes (at most ", limit, ")");
+  }
+  return std::string(text.cStr(), text.size());
+}
+
+template <typename Reader>
+std::vector<WireUpdate> decodeUpdates(Reader list, std::size_t limit, const char* what) {
+  if (list.size() > limit) {
+    MURMUR_THROW(kProtocol, list.size(), " ", what, " (at most ", limit, ")");
+  }
+  std::vector<WireUpdate> out;
+  out.reserve(list.size());
+  for (auto u : list) {
+    WireUpdate update;
+    update.name = readText(u.getName(), kMaxNameBytes, "member name");
+    if (update.name.empty()) {
+      MURMUR_THROW(kProtocol, "a member update without a name");
+    }
+    update.address = readText(u.getAddress(), kMaxNameBytes, "member address");
+    update.control = readText(u.getControl(), kMaxNameBytes, "member control address");
+    update.state = fromWire(u.getState());
+    update.incarnation = u.getIncarnation();
+    update.origin = readText(u.getOriginName(), kMaxNameBytes, "suspicion origin");
+    out.push_back(std::move(update));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
-  MURMUR_REQUIRE(envelope.senderName.size() <= kMaxNameBytes,
-                 "peer name longer than ",
-                 kMaxNameBytes,
-                 " bytes");
-  MURMUR_REQUIRE(envelope.control.size() <= kMaxNameBytes,
-                 "control address longer than ",
-                 kMaxNameBytes,
-                 " bytes");
+  requireText(envelope.senderName, kMaxNameBytes, "peer name");
+  requireText(envelope.receiverName, kMaxNameBytes, "receiver name");
+  requireText(envelope.target, kMaxNameBytes, "probe target");
+  requireText(envelope.control, kMaxNameBytes, "control address");
+  requireText(envelope.address, kMaxNameBytes, "data address");
+  requireText(envelope.modelName, kMaxNameBytes, "model name");
+  requireText(envelope.config, kMaxConfigBytes, "run configuration");
   MURMUR_REQUIRE(envelope.payloads.size() <= kMaxPayloads, "more than ", kMaxPayloads, " payloads");
   MURMUR_REQUIRE(envelope.updates.size() <= kMaxUpdates, "more than ", kMaxUpdates, " updates");
+  MURMUR_REQUIRE(envelope.members.size() <= kMaxMembers, "more than ", kMaxMembers, " members");
   capnp::MallocMessageBuilder message(64);
   auto root = message.initRoot<schema::Envelope>();
   root.setVersion(envelope.version);
   root.setType(static_cast<schema::MessageType>(envelope.type));
-  root.setSender(envelope.sender);
-  root.setReceiver(envelope.receiver);
   root.setIncarnation(envelope.incarnation);
   root.setSeq(envelope.seq);
   root.setRunHash(envelope.runHash);
@@ -105,17 +165,23 @@ std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
     payloads[i].setCodec(info.codec);
     payloads[i].setFrame(info.frame);
   }
-  root.setTarget(envelope.target);
-  auto updates = root.initUpdates(static_cast<unsigned>(envelope.updates.size()));
-  for (unsigned i = 0; i < envelope.updates.size(); ++i) {
-    const gossip::MemberUpdate& u = envelope.updates[i];
-    updates[i].setMember(u.member.value);
-    updates[i].setState(toWire(u.state));
-    updates[i].setIncarnation(u.incarnation);
-    updates[i].setOrigin(u.origin.value);
-  }
-  if (!envelope.control.empty()) {
-    root.setControl(envelope.control);
+  encodeUpdates(root.initUpdates(static_cast<unsigned>(envelope.updates.size())), envelope.updates);
+  // Empty texts stay null pointers: the common messages carry only what they use.
+  auto setIfAny = [](const std::string& text, auto setter) {
+    if (!text.empty()) {
+      setter(text);
+    }
+  };
+  setIfAny(envelope.control, [&](const std::string& t) { root.setControl(t); });
+  setIfAny(envelope.receiverName, [&](const std::string& t) { root.setReceiverName(t); });
+  setIfAny(envelope.target, [&](const std::string& t) { root.setTargetName(t); });
+  setIfAny(envelope.address, [&](const std::string& t) { root.setAddress(t); });
+  setIfAny(envelope.modelName, [&](const std::string& t) { root.setModelName(t); });
+  setIfAny(envelope.config, [&](const std::string& t) { root.setConfig(t); });
+  root.setModelSignature(envelope.modelSignature);
+  if (!envelope.members.empty()) {
+    encodeUpdates(root.initMembers(static_cast<unsigned>(envelope.members.size())),
+                  envelope.members);
   }
   kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
@@ -131,7 +197,7 @@ Envelope decodeEnvelope(const std::byte* data, std::size_t size) {
   if (size > kMaxEnvelopeBytes) {
     MURMUR_THROW(kProtocol, "envelope of ", size, " bytes exceeds ", kMaxEnvelopeBytes);
   }
-  // Cap'n Proto 0.9 reads words in place: copy to guarantee alignment (frames are tiny).
+  // Cap'n Proto 0.9 reads words in place: copy to guarantee alignment (frames are small).
   kj::Array<capnp::word> words = kj::heapArray<capnp::word>(size / sizeof(capnp::word));
   std::memcpy(words.begin(), data, size);
   capnp::ReaderOptions options;
@@ -147,17 +213,11 @@ Envelope decodeEnvelope(const std::byte* data, std::size_t size) {
       MURMUR_THROW(kProtocol, "unknown message type ", type);
     }
     out.type = static_cast<MessageType>(type);
-    out.sender = root.getSender();
-    out.receiver = root.getReceiver();
     out.incarnation = root.getIncarnation();
     out.seq = root.getSeq();
     out.runHash = root.getRunHash();
     out.step = root.getStep();
-    auto name = root.getSenderName();
-    if (name.size() > kMaxNameBytes) {
-      MURMUR_THROW(kProtocol, "sender name of ", name.size(), " bytes");
-    }
-    out.senderName.assign(name.cStr(), name.size());
+    out.senderName = readText(root.getSenderName(), kMaxNameBytes, "sender name");
     auto payloads = root.getPayloads();
     if (payloads.size() > kMaxPayloads) {
       MURMUR_THROW(kProtocol, payloads.size(), " payloads (at most ", kMaxPayloads, ")");
@@ -177,22 +237,15 @@ Envelope decodeEnvelope(const std::byte* data, std::size_t size) {
       }
       out.payloads.push_back(info);
     }
-    out.target = root.getTarget();
-    auto control = root.getControl();
-    if (control.size() > kMaxNameBytes) {
-      MURMUR_THROW(kProtocol, "control address of ", control.size(), " bytes");
-    }
-    out.control.assign(control.cStr(), control.size());
-    auto updates = root.getUpdates();
-    if (updates.size() > kMaxUpdates) {
-      MURMUR_THROW(kProtocol, updates.size(), " membership updates (at most ", kMaxUpdates, ")");
-    }
-    for (auto u : updates) {
-      out.updates.push_back(gossip::MemberUpdate{runtime::PeerId{u.getMember()},
-                                                 fromWire(u.getState()),
-                                                 u.getIncarnation(),
-                                                 runtime::PeerId{u.getOrigin()}});
-    }
+    out.updates = decodeUpdates(root.getUpdates(), kMaxUpdates, "membership updates");
+    out.control = readText(root.getControl(), kMaxNameBytes, "control address");
+    out.receiverName = readText(root.getReceiverName(), kMaxNameBytes, "receiver name");
+    out.target = readText(root.getTargetName(), kMaxNameBytes, "probe target");
+    out.address = readText(root.getAddress(), kMaxNameBytes, "data address");
+    out.modelSignature = root.getModelSignature();
+    out.modelName = readText(root.getModelName(), kMaxNameBytes, "model name");
+    out.config = readText(root.getConfig(), kMaxConfigBytes, "run configuration");
+    out.members = decodeUpdates(root.getMembers(), kMaxMembers, "members");
   } catch (const kj::Exception& e) {
     MURMUR_THROW(kProtocol, "malformed envelope: ", e.getDescription().cStr());
   }

@@ -15,13 +15,16 @@ namespace murmur::peer::wire {
 
 // Bumped on any incompatible change; peers with another version refuse each other's messages.
 // Version 2: SWIM membership (ping/ack/pingReq/leave, piggybacked updates).
-inline constexpr std::uint16_t kProtocolVersion = 2;
+// Version 3: members named instead of numbered, so peers can join (join/joinAccept/joinRefused).
+inline constexpr std::uint16_t kProtocolVersion = 3;
 
 // Bounds a decoder enforces before trusting anything.
 inline constexpr std::size_t kMaxPayloads = 16;
 inline constexpr std::size_t kMaxUpdates = 16;
-inline constexpr std::size_t kMaxNameBytes = 255;
-inline constexpr std::size_t kMaxEnvelopeBytes = 4096;
+inline constexpr std::size_t kMaxMembers = 4096;   // in a JOIN_ACCEPT
+inline constexpr std::size_t kMaxNameBytes = 255;  // names and addresses
+inline constexpr std::size_t kMaxConfigBytes = 65536;
+inline constexpr std::size_t kMaxEnvelopeBytes = 4 << 20;
 
 enum class MessageType : std::uint8_t {
   kHello = 0,
@@ -35,6 +38,9 @@ enum class MessageType : std::uint8_t {
   kAck = 8,
   kPingReq = 9,
   kLeave = 10,
+  kJoin = 11,
+  kJoinAccept = 12,
+  kJoinRefused = 13,
 };
 
 std::string_view messageTypeName(MessageType type);
@@ -50,27 +56,48 @@ struct PayloadInfo {
   }
 };
 
+// A membership claim as it travels: members by name, with where to reach them.
+struct WireUpdate {
+  std::string name;
+  std::string address;
+  std::string control;
+  gossip::MemberState state = gossip::MemberState::kAlive;
+  std::uint64_t incarnation = 0;
+  std::string origin;  // SUSPECT: who suspects
+
+  friend bool operator==(const WireUpdate& a, const WireUpdate& b) {
+    return a.name == b.name && a.address == b.address && a.control == b.control &&
+           a.state == b.state && a.incarnation == b.incarnation && a.origin == b.origin;
+  }
+};
+
 struct Envelope {
   std::uint16_t version = kProtocolVersion;
   MessageType type = MessageType::kHello;
-  std::uint32_t sender = 0;
-  std::uint32_t receiver = 0;
   std::uint64_t incarnation = 0;
   std::uint64_t seq = 0;
   std::uint64_t runHash = 0;
   std::uint64_t step = 0;
   std::string senderName;
+  std::string receiverName;
   std::vector<PayloadInfo> payloads;
-  std::uint32_t target = 0;
-  std::vector<gossip::MemberUpdate> updates;
-  std::string control;  // the sender's control endpoint, on probe traffic ("" if none)
+  std::string target;  // probes: the member probed
+  std::vector<WireUpdate> updates;
+  std::string control;  // the sender's control endpoint, on probe and join traffic ("" if none)
+  std::string address;  // the sender's data address, on probe and join traffic
+  std::uint64_t modelSignature = 0;  // JOIN
+  std::string modelName;             // JOIN
+  std::string config;                // JOIN_ACCEPT: run settings (JSON); JOIN_REFUSED: why
+  std::vector<WireUpdate> members;   // JOIN_ACCEPT
 
   friend bool operator==(const Envelope& a, const Envelope& b) {
-    return a.version == b.version && a.type == b.type && a.sender == b.sender &&
-           a.receiver == b.receiver && a.incarnation == b.incarnation && a.seq == b.seq &&
-           a.runHash == b.runHash && a.step == b.step && a.senderName == b.senderName &&
+    return a.version == b.version && a.type == b.type && a.incarnation == b.incarnation &&
+           a.seq == b.seq && a.runHash == b.runHash && a.step == b.step &&
+           a.senderName == b.senderName && a.receiverName == b.receiverName &&
            a.payloads == b.payloads && a.target == b.target && a.updates == b.updates &&
-           a.control == b.control;
+           a.control == b.control && a.address == b.address &&
+           a.modelSignature == b.modelSignature && a.modelName == b.modelName &&
+           a.config == b.config && a.members == b.members;
   }
 };
 

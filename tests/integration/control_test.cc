@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "peer/control/control_client.h"
+#include "peer/wire/envelope.h"
 #include "tests/integration/peer_processes.h"
 
 namespace murmur::tests {
@@ -101,7 +102,7 @@ TEST(InspectionCli, ShowsTheSwarmAndMakesAPeerLeave) {
   EXPECT_TRUE(status["compute_wait_seconds"].is_number());
   EXPECT_EQ(status["settings"]["model"], "mlp");
   EXPECT_EQ(status["settings"]["topology"], "ring");
-  EXPECT_EQ(status["settings"]["protocol_version"], 2);
+  EXPECT_EQ(status["settings"]["protocol_version"], peer::wire::kProtocolVersion);
 
   // /metrics: Prometheus text, every series prefixed murmur_.
   peer::control::HttpReply metrics = peer::control::httpRequest(controls[2], "GET", "/metrics");

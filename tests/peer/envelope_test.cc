@@ -13,19 +13,18 @@ namespace {
 Envelope sample() {
   Envelope e;
   e.type = MessageType::kAccept;
-  e.sender = 3;
-  e.receiver = 1;
+  e.receiverName = "peer1";
   e.incarnation = 1700000000123ULL;
   e.seq = 42;
   e.runHash = 0x0123456789abcdefULL;
   e.step = 777;
   e.senderName = "peer3";
   e.payloads.push_back(PayloadInfo{runtime::DType::kFloat32, 61706, 0, 1});
-  e.target = 2;
-  e.updates.push_back(gossip::MemberUpdate{
-      runtime::PeerId{2}, gossip::MemberState::kSuspect, 9, runtime::PeerId{3}});
-  e.updates.push_back(
-      gossip::MemberUpdate{runtime::PeerId{0}, gossip::MemberState::kLeft, 5, runtime::PeerId{0}});
+  e.target = "peer2";
+  e.updates.push_back(wire::WireUpdate{
+      "peer2", "tcp://10.0.0.2:7000", "", gossip::MemberState::kSuspect, 9, "peer3"});
+  e.updates.push_back(wire::WireUpdate{
+      "peer0", "tcp://10.0.0.1:7000", "10.0.0.1:7001", gossip::MemberState::kLeft, 5, ""});
   return e;
 }
 
@@ -48,21 +47,56 @@ TEST(Envelope, RoundTrips) {
   Envelope hello;
   hello.senderName = "x";
   hello.control = "127.0.0.1:7001";
+  hello.address = "tcp://127.0.0.1:7000";
   std::vector<std::byte> small = encodeEnvelope(hello);
   EXPECT_EQ(decodeEnvelope(small.data(), small.size()), hello);
 }
 
-// Protocol version 2 on the wire, bit for bit (since the control field @12 was added): a change
-// here breaks every deployed peer.
-constexpr const char* kGoldenV2 =
-    "00000000160000000000000006000400020002000300000001000000020000007b68e5cf8b0100002a00000000"
-    "000000efcdab896745230109030000000000000d000000320000000d0000001700000015000000370000000000"
-    "0000000000007065657233000000040000000200000000000000010000000af1000000000000080000000300000"
-    "0020000000100000009000000000000000300000000000000000000000300000005000000000000000000000000"
-    "000000";
+TEST(Envelope, JoinTrafficRoundTrips) {
+  Envelope join;
+  join.type = MessageType::kJoin;
+  join.senderName = "late";
+  join.address = "tcp://127.0.0.1:7010";
+  join.control = "127.0.0.1:7011";
+  join.modelName = "lenet5";
+  join.modelSignature = 0xfeedULL;
+  std::vector<std::byte> bytes = encodeEnvelope(join);
+  EXPECT_EQ(decodeEnvelope(bytes.data(), bytes.size()), join);
+  Envelope accept;
+  accept.type = MessageType::kJoinAccept;
+  accept.senderName = "peer0";
+  accept.receiverName = "late";
+  accept.config = R"({"topology":"ring","rate":1})";
+  for (int i = 0; i < 300; ++i) {
+    accept.members.push_back(WireUpdate{"peer" + std::to_string(i),
+                                        "tcp://10.0.0.1:" + std::to_string(7000 + i),
+                                        "",
+                                        gossip::MemberState::kAlive,
+                                        static_cast<std::uint64_t>(i),
+                                        ""});
+  }
+  accept.payloads.push_back(PayloadInfo{runtime::DType::kFloat32, 61706, 0, 1});
+  bytes = encodeEnvelope(accept);
+  EXPECT_EQ(decodeEnvelope(bytes.data(), bytes.size()), accept);
+  accept.members.resize(kMaxMembers + 1);
+  EXPECT_THROW(encodeEnvelope(accept), runtime::Error);
+}
 
-TEST(Envelope, GoldenBytesOfVersion2) {
-  EXPECT_EQ(hex(encodeEnvelope(sample())), kGoldenV2);
+// Protocol version 3 on the wire, bit for bit: a change here breaks every deployed peer.
+constexpr const char* kGoldenV3 =
+    "00000000340000000000000007000a00030002000000000000000000000000007b68e5cf8b0100002a00000000"
+    "000000efcdab896745230109030000000000000000000000000000250000003200000025000000170000002d00"
+    "000077000000000000000000000095000000320000009500000032000000000000000000000000000000000000"
+    "00000000000000000000000000000000007065657233000000040000000200000000000000010000000af10000"
+    "000000000800000003000400000000000100000009000000000000000000000000000000290000003200000029"
+    "000000a2000000310000000a000000310000003200000000000000030000000500000000000000000000000000"
+    "0000250000003200000025000000a20000002d00000072000000310000000a0000007065657232000000746370"
+    "3a2f2f31302e302e302e323a373030300000000000000000000000000070656572330000007065657230000000"
+    "7463703a2f2f31302e302e302e313a37303030000000000031302e302e302e313a373030310000000000000000"
+    "00000070656572310000007065657232000000";
+
+TEST(Envelope, GoldenBytesOfVersion3) {
+  EXPECT_EQ(hex(encodeEnvelope(sample())), kGoldenV3);
 }
 
 TEST(Envelope, DecodesFromAnyAlignment) {

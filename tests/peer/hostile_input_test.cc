@@ -68,8 +68,7 @@ class HostileInput : public ::testing::Test {
   static wire::Envelope envelope(MessageType type, std::uint64_t seq) {
     wire::Envelope e;
     e.type = type;
-    e.sender = 1;
-    e.receiver = 0;
+    e.receiverName = "victim";
     e.seq = seq;
     e.runHash = kRunHash;
     e.senderName = "mallory";
@@ -168,14 +167,16 @@ TEST_F(HostileInput, GarbageIsDroppedCountedAndNeverTouchesTheModel) {
   wire::Envelope wrongRun = envelope(MessageType::kHello, 0);
   wrongRun.runHash = 7;
   wire::Envelope spoofed = envelope(MessageType::kHello, 0);
-  spoofed.sender = 0;
+  spoofed.senderName = "victim";
   wire::Envelope elsewhere = envelope(MessageType::kHello, 0);
-  elsewhere.receiver = 5;
+  elsewhere.receiverName = "someone-else";
   for (const auto& e : {wrongVersion, wrongRun, spoofed, elsewhere}) {
     send(mallory_, {wire::encodeEnvelope(e)});
   }
   zmq::socket_t stranger = connect("stranger");
-  send(stranger, {wire::encodeEnvelope(envelope(MessageType::kHello, 0))});
+  wire::Envelope fromStranger = envelope(MessageType::kHello, 0);
+  fromStranger.senderName = "stranger";  // no address: not a joiner introducing itself
+  send(stranger, {wire::encodeEnvelope(fromStranger)});
   ASSERT_TRUE(waitFor("messages_dropped_total{reason=\"unknown_sender\"}", 1));
   ASSERT_TRUE(waitFor("messages_dropped_total{reason=\"misdirected\"}", 1));
   EXPECT_EQ(metrics_.read("messages_dropped_total{reason=\"version\"}"), 1);

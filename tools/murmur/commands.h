@@ -1,5 +1,6 @@
 // Entry points of the murmur subcommands. Each returns the process exit code:
-// 0 success, 1 failure, 2 bad usage or input (flags, files, data), 130 interrupted twice.
+// 0 success, 1 failure, 2 bad usage or input (flags, files, data), 4 refused by the swarm
+// (another protocol version or model, a name taken), 130 interrupted twice.
 #pragma once
 
 #include <string>
@@ -10,6 +11,7 @@ namespace murmur::tools {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRefused = 4;
 inline constexpr int kExitInterrupted = 130;
 
 int runCommand(const std::vector<std::string>& args);

@@ -23,14 +23,29 @@ int runCommand(const std::vector<std::string>& args) {
       "Example (two machines):\n"
       "  printf 'tcp://10.0.0.1:7000 a\\ntcp://10.0.0.2:7000 b\\n' > peers.txt\n"
       "  murmur run --peers peers.txt --name a --bind tcp://0.0.0.0:7000   # on 10.0.0.1\n"
-      "  murmur run --peers peers.txt --name b --bind tcp://0.0.0.0:7000   # on 10.0.0.2",
+      "  murmur run --peers peers.txt --name b --bind tcp://0.0.0.0:7000   # on 10.0.0.2\n\n"
+      "Joining a running swarm (any member's address; settings and model come from it):\n"
+      "  murmur run --join tcp://10.0.0.1:7000 --name c --bind tcp://10.0.0.3:7000",
       "murmur run");
   configureApp(app);
   app.add_option("--peers",
                  peersSpec,
                  "Peer list, identical on every peer: a file with one `tcp://HOST:PORT [NAME]` "
-                 "per line ('#' comments), or comma-separated addresses")
-      ->required();
+                 "per line ('#' comments), or comma-separated addresses");
+  std::string joinSpec;
+  app.add_option("--join",
+                 joinSpec,
+                 "Join a running swarm instead: comma-separated tcp:// addresses of members to ask "
+                 "(the first that answers sends the run settings, the member list and its model; "
+                 "needs --bind with an address they can reach)");
+  app.add_option("--join-timeout",
+                 flags.node.joinTimeoutSeconds,
+                 "Seconds to wait for a member to admit us")
+      ->capture_default_str();
+  app.add_option("--join-as-version",
+                 flags.node.joinVersion,
+                 "Protocol version our JOIN claims (testing the refusal; 0: ours)")
+      ->group("");
   app.add_option("--name",
                  flags.node.name,
                  "This peer's name in the list (default: the entry whose address is --bind)");
@@ -63,7 +78,19 @@ int runCommand(const std::vector<std::string>& args) {
   }
   try {
     finishTrainingOptions(flags);
-    flags.node.peers = peer::parsePeerList(peersSpec);
+    MURMUR_REQUIRE(peersSpec.empty() != joinSpec.empty(),
+                   "give either --peers (start a swarm) or --join (join a running one)");
+    if (!peersSpec.empty()) {
+      flags.node.peers = peer::parsePeerList(peersSpec);
+    }
+    for (std::size_t at = 0; !joinSpec.empty() && at != std::string::npos;) {
+      std::size_t comma = joinSpec.find(',', at);
+      std::string seed = joinSpec.substr(at, comma == std::string::npos ? comma : comma - at);
+      MURMUR_REQUIRE(
+          seed.rfind("tcp://", 0) == 0, "--join takes tcp://HOST:PORT addresses, got '", seed, "'");
+      flags.node.join.push_back(seed);
+      at = comma == std::string::npos ? comma : comma + 1;
+    }
     if (progressJson) {
       flags.node.onProgress = [](const std::string& line) {
         std::fprintf(stdout, "%s\n", line.c_str());
@@ -101,6 +128,9 @@ int runCommand(const std::vector<std::string>& args) {
                  "murmur run: %s: %s\n",
                  std::string(runtime::errorKindName(e.kind())).c_str(),
                  e.what());
+    if (e.kind() == runtime::ErrorKind::kRefused) {
+      return kExitRefused;
+    }
     return e.kind() == runtime::ErrorKind::kInvalidArgument ? kExitUsage : kExitFailure;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "murmur run: failed: %s\n", e.what());

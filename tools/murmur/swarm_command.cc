@@ -222,8 +222,13 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
     for (int i = 0; i < peers; ++i) {
       std::fprintf(stderr, "  peer%d control %s\n", i, controlOf(i).c_str());
     }
-    std::fprintf(
-        stderr, "  from another terminal: murmur top --control %s\n", controlOf(0).c_str());
+    std::fprintf(stderr,
+                 "  from another terminal: murmur top --control %s\n"
+                 "  add a peer: murmur run --join tcp://%s:%d --name NAME --bind tcp://%s:PORT\n",
+                 controlOf(0).c_str(),
+                 host.c_str(),
+                 ports[0],
+                 host.c_str());
     for (int i = 0; i < peers; ++i) {
       Child child;
       child.name = "peer" + std::to_string(i);

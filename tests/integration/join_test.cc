@@ -1,0 +1,165 @@
+// Joining a running swarm with real processes (issue 3): a late peer is admitted with the run's
+// settings and a live member's model, appears in every member list within 5 s, trains to the
+// others' accuracy and joins the final average; incompatible or duplicate joiners are refused
+// with exit code 4 and a message naming both sides.
+#include <csignal>
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/peer_processes.h"
+
+namespace murmur::tests {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kFounders = 3;
+
+// `murmur run --join` of the founders' peer0 and peer1, as `name`, plus extra flags.
+std::unique_ptr<ChildProcess> startJoiner(const TempDir& dir,
+                                          const std::string& name,
+                                          std::vector<std::string> extra) {
+  std::string peers = readFile(dir.file("peers.txt"));
+  auto addressOf = [&](int i) {
+    std::string key = " peer" + std::to_string(i) + "\n";
+    std::size_t end = peers.find(key);
+    std::size_t begin = peers.rfind('\n', end);
+    begin = begin == std::string::npos ? 0 : begin + 1;
+    return peers.substr(begin, end - begin);
+  };
+  std::vector<int> ports = freePorts(1);
+  std::vector<std::string> argv = {murmurBinary(),
+                                   "run",
+                                   "--join",
+                                   addressOf(1) + "," + addressOf(0),
+                                   "--name",
+                                   name,
+                                   "--bind",
+                                   "tcp://127.0.0.1:" + std::to_string(ports[0]),
+                                   "--control",
+                                   "127.0.0.1:0",
+                                   "--summary-json",
+                                   dir.file(name + ".json"),
+                                   "--progress-json"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return std::make_unique<ChildProcess>(argv, dir.file(name + ".out"), dir.file(name + ".log"));
+}
+
+TEST(Join, LatePeerIsEverywhereWithinFiveSecondsAndTrainsToTheOthersAccuracy) {
+  if (!haveFashionMnist()) {
+    GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
+  }
+  TempDir dir;
+  writePeers(dir, kFounders);
+  std::vector<std::string> common = {
+      "--data", fashionMnistDir(), "--model", "mlp", "--eval-interval", "0"};
+  std::vector<std::unique_ptr<ChildProcess>> peers;
+  for (int i = 0; i < kFounders; ++i) {
+    std::vector<std::string> flags = common;
+    flags.insert(flags.end(), {"--steps", "1000000"});  // told to finish below
+    peers.push_back(startPeer(dir, i, flags));
+  }
+  for (int i = 0; i < kFounders; ++i) {
+    ASSERT_TRUE(waitForLines(dir.file("peer" + std::to_string(i) + ".out"),
+                             "\"phase\":\"training\"",
+                             4,
+                             milliseconds(120000)))
+        << describeLogs(dir, kFounders);
+  }
+  std::vector<std::string> flags = common;
+  flags.insert(flags.end(), {"--steps", "400"});
+  std::unique_ptr<ChildProcess> late = startJoiner(dir, "late", flags);
+  ASSERT_TRUE(waitForText(dir.file("late.log"), "let us in", milliseconds(60000)))
+      << readFile(dir.file("late.log"));
+  const Clock::time_point admitted = Clock::now();
+  for (int i = 0; i < kFounders; ++i) {
+    auto left = std::chrono::duration_cast<milliseconds>(std::chrono::seconds(5) -
+                                                         (Clock::now() - admitted));
+    EXPECT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".log"),
+                            "late is alive",
+                            std::max(left, milliseconds(0))))
+        << "peer" << i << " did not list the joiner within 5 s\n"
+        << describeLogs(dir, kFounders);
+  }
+  // The joiner trains its 400 steps, then waits for the others: tell them to finish now.
+  ASSERT_TRUE(waitForText(dir.file("late.log"), "training done", milliseconds(120000)))
+      << readFile(dir.file("late.log"));
+  for (auto& p : peers) {
+    p->signal(SIGUSR2);
+  }
+  std::optional<int> code = late->waitFor(milliseconds(120000));
+  ASSERT_TRUE(code.has_value()) << "the joiner hung\n" << readFile(dir.file("late.log"));
+  EXPECT_EQ(*code, 0) << readFile(dir.file("late.log"));
+  double founders = 0;
+  for (int i = 0; i < kFounders; ++i) {
+    ASSERT_EQ(peers[static_cast<std::size_t>(i)]->waitFor(milliseconds(120000)), 0)
+        << describeLogs(dir, kFounders);
+    nlohmann::json s = readJson(dir.file("peer" + std::to_string(i) + ".json"));
+    EXPECT_EQ(s["final_members"], nlohmann::json({"late", "peer0", "peer1", "peer2"}));
+    founders += s["test_accuracy_local"].get<double>() / kFounders;
+  }
+  nlohmann::json joiner = readJson(dir.file("late.json"));
+  EXPECT_TRUE(joiner["averaged"].get<bool>());
+  EXPECT_EQ(joiner["steps"], 400);
+  EXPECT_GT(founders, 0.7) << "the founders did not learn: nothing to compare with";
+  EXPECT_NEAR(joiner["test_accuracy_local"].get<double>(), founders, 0.05)
+      << "after 400 own steps the joiner is not within 5 points of the founders";
+}
+
+TEST(Join, RefusesAnotherModelAnotherVersionAndATakenNameWithExitCodeFour) {
+  TempDir dir;
+  writePeers(dir, 2);
+  std::vector<std::string> common = {
+      "--synthetic", "2048", "--model", "mlp", "--eval-interval", "0"};
+  std::vector<std::unique_ptr<ChildProcess>> peers;
+  for (int i = 0; i < 2; ++i) {
+    std::vector<std::string> flags = common;
+    flags.insert(flags.end(), {"--steps", "1000000"});
+    peers.push_back(startPeer(dir, i, flags));
+  }
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".out"),
+                            "\"phase\":\"training\"",
+                            milliseconds(120000)))
+        << describeLogs(dir, 2);
+  }
+
+  struct Case {
+    std::string name;
+    std::vector<std::string> flags;
+    std::vector<std::string> said;  // what the refusal must name
+  };
+
+  std::vector<Case> cases = {
+      {"other-model", {"--model", "lenet5"}, {"lenet5", "mlp"}},
+      {"other-version", {"--model", "mlp", "--join-as-version", "9"}, {"version 9", "version 3"}},
+      {"peer1", {"--model", "mlp"}, {"peer1", "taken"}},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> flags = {"--synthetic", "2048", "--steps", "10"};
+    flags.insert(flags.end(), c.flags.begin(), c.flags.end());
+    std::unique_ptr<ChildProcess> joiner = startJoiner(dir, c.name, flags);
+    std::optional<int> code = joiner->waitFor(milliseconds(60000));
+    ASSERT_TRUE(code.has_value()) << c.name << " hung";
+    const std::string log = readFile(dir.file(c.name + ".log"));
+    EXPECT_EQ(*code, 4) << c.name << ": " << log;
+    for (const std::string& word : c.said) {
+      EXPECT_NE(log.find(word), std::string::npos)
+          << c.name << " refusal lacks '" << word << "': " << log;
+    }
+  }
+  for (auto& p : peers) {
+    p->signal(SIGUSR2);
+  }
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(peers[static_cast<std::size_t>(i)]->waitFor(milliseconds(60000)), 0)
+        << describeLogs(dir, 2);
+    nlohmann::json s = readJson(dir.file("peer" + std::to_string(i) + ".json"));
+    EXPECT_EQ(s["final_members"], nlohmann::json({"peer0", "peer1"}));
+  }
+}
+
+}  // namespace
+}  // namespace murmur::tests
