@@ -11,6 +11,8 @@ namespace {
 // Dealer indices for the seeds, far from the member indices the comm thread will use.
 constexpr std::uint32_t kSeedIndexBase = 0xF0000000U;
 constexpr runtime::Duration kPatienceLog = std::chrono::seconds(5);
+constexpr runtime::Duration kEagerPhase = std::chrono::seconds(1);
+constexpr runtime::Duration kEagerRetry = std::chrono::milliseconds(5);
 
 std::string listed(const std::vector<std::string>& seeds) {
   std::string out;
@@ -76,7 +78,9 @@ Admission joinSwarm(transport::ZmqTransport& transport,
       for (std::uint32_t k = 0; k < seeds.size(); ++k) {
         transport.send(kSeedIndexBase + k, frame, {});
       }
-      nextAsk = now + retry;
+      // Connections come up within milliseconds on a LAN (ours to the seed, the seed's back to
+      // us): ask often at first, then every `retry`.
+      nextAsk = now + (now - start < kEagerPhase ? kEagerRetry : retry);
     }
     if (now >= nextLog) {
       MURMUR_LOG(kInfo, "join", "still waiting for an answer from {}", listed(seeds));

@@ -41,7 +41,8 @@ struct Admission {
   std::vector<float> model;               // its parameters when it answered
 };
 
-// Asks `seeds` (tcp:// addresses) every `retry` until one admits us, for at most `timeout`.
+// Asks `seeds` (tcp:// addresses) every few ms for a second, then every `retry`, until one admits
+// us, for at most `timeout`.
 // Throws Error(kRefused) with the member's reason when refused, Error(kTimeout) naming the seeds
 // when nobody answers, Error(kProtocol) when an answer is malformed (a model of the wrong size).
 Admission joinSwarm(transport::ZmqTransport& transport,
@@ -50,6 +51,6 @@ Admission joinSwarm(transport::ZmqTransport& transport,
                     std::size_t numel,
                     const runtime::Clock& clock,
                     runtime::Duration timeout,
-                    runtime::Duration retry = std::chrono::milliseconds(500));
+                    runtime::Duration retry = std::chrono::milliseconds(250));
 
 }  // namespace murmur::peer

@@ -18,6 +18,7 @@ constexpr runtime::Duration kMaxPollWait = std::chrono::milliseconds(50);
 constexpr runtime::Duration kWarningInterval = std::chrono::seconds(5);
 constexpr runtime::Duration kNoPartnerRetry = std::chrono::milliseconds(20);
 constexpr std::size_t kPiggybackUpdates = 6;  // membership updates riding on each message
+constexpr runtime::Duration kAdmissionRepeat = std::chrono::seconds(5);  // JOIN retries
 
 MessageType toWireType(gossip::ProbeKind kind) {
   switch (kind) {
@@ -474,6 +475,10 @@ void Peer::handleJoin(const wire::Envelope& envelope, runtime::TimePoint now) {
   if (!envelope.control.empty()) {
     controlOf_[id->value] = envelope.control;
   }
+  if (auto sent = admitted_.find(name);
+      sent != admitted_.end() && now - sent->second < kAdmissionRepeat) {
+    return;  // our answer is on its way: a retry must not send the model again
+  }
   // Everything a joiner needs: the run settings, who is in, and a model to start from.
   wire::Envelope reply;
   reply.type = MessageType::kJoinAccept;
@@ -501,6 +506,7 @@ void Peer::handleJoin(const wire::Envelope& envelope, runtime::TimePoint now) {
   if (!transport_.send(id->value, wire::encodeEnvelope(reply), payloads)) {
     return;  // its connection is not up yet: the joiner asks again
   }
+  admitted_[name] = now;
   metrics_.counter("joins_total{result=\"accepted\"}").add();
   metrics_.counter("bytes_sent_total{kind=\"state_transfer\"}").add(payloads[0].bytes);
   MURMUR_LOG(kInfo,

@@ -3,6 +3,8 @@
 //   exchange  pairwise A²CiD² exchanges between two peers on loopback vs raw ZeroMQ
 //   mix       the mix and exchange passes vs memcpy bandwidth
 //   steps     compute steps/s of a local swarm with gossip at r = 1 vs gossip off
+//   join      a joiner's admission (member list + model transfer) vs raw ZeroMQ
+//   failure   time until every survivor declares a crashed member dead, vs the 5 s target
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +18,9 @@
 #include "peer/shared_model_state.h"
 #include "peer/transport/zmq_transport.h"
 #include "runtime/metrics.h"
+#include "tools/bench/failure_bench.h"
+#include "tools/bench/join_bench.h"
+#include "tools/bench/raw_zmq.h"
 #include "tools/bench/swarm_runs.h"
 #include "tools/common/malloc_tuning.h"
 
@@ -28,89 +33,6 @@ namespace murmur::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Untimed rounds before timing, on both sides: the first exchanges fill the snapshot pool and
-// libzmq's receive buffers with fresh pages, which cost tens of times a copy into reused memory.
-constexpr int kWarmupRounds = 3;
-
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Sends until libzmq takes the message (the peer connects in the background).
-void sendRetrying(peer::transport::ZmqTransport& t,
-                  std::uint32_t to,
-                  const std::vector<std::byte>& head,
-                  const std::vector<runtime::Blob>& payload) {
-  while (!t.send(to, head, payload)) {
-    t.poll(std::chrono::milliseconds(1));
-  }
-}
-
-runtime::Blob receiveOne(peer::transport::ZmqTransport& t) {
-  while (true) {
-    auto messages = t.poll(std::chrono::milliseconds(100), 1);
-    if (!messages.empty()) {
-      return messages.front().frames.back();
-    }
-  }
-}
-
-// Raw ZeroMQ through the same transport, no envelope decoding, no snapshots, no validation:
-// ping-pong (the exchange's dependency structure: ACCEPT, then PARAMS) and both directions at once.
-struct RawResult {
-  double pingPongGbps = 0;
-  double bidirectionalGbps = 0;
-};
-
-RawResult rawZmq(std::size_t numel, int rounds) {
-  using peer::transport::TransportOptions;
-  using peer::transport::ZmqTransport;
-  ZmqTransport a(TransportOptions{"tcp://127.0.0.1:*", "raw-a"});
-  ZmqTransport b(TransportOptions{"tcp://127.0.0.1:*", "raw-b"});
-  a.connect(1, b.boundAddress());
-  b.connect(0, a.boundAddress());
-  auto model = std::make_shared<std::vector<float>>(numel, 1.0F);
-  const std::vector<std::byte> head(8);
-  const double bytes = static_cast<double>(numel * sizeof(float));
-  RawResult result;
-  // Warm-up: connections up, buffers touched (as many rounds as the exchange side gets).
-  for (int r = 0; r < kWarmupRounds; ++r) {
-    sendRetrying(a, 1, head, {runtime::floatBlob(model)});
-    receiveOne(b);
-    sendRetrying(b, 0, head, {runtime::floatBlob(model)});
-    receiveOne(a);
-  }
-  {
-    std::thread responder([&] {
-      for (int r = 0; r < rounds; ++r) {
-        receiveOne(b);
-        sendRetrying(b, 0, head, {runtime::floatBlob(model)});
-      }
-    });
-    auto start = Clock::now();
-    for (int r = 0; r < rounds; ++r) {
-      sendRetrying(a, 1, head, {runtime::floatBlob(model)});
-      receiveOne(a);
-    }
-    result.pingPongGbps = 2 * rounds * bytes / secondsSince(start) / 1e9;
-    responder.join();
-  }
-  {
-    auto side = [&](ZmqTransport& self, std::uint32_t to) {
-      for (int r = 0; r < rounds; ++r) {
-        sendRetrying(self, to, head, {runtime::floatBlob(model)});
-        receiveOne(self);
-      }
-    };
-    auto start = Clock::now();
-    std::thread other([&] { side(b, 0); });
-    side(a, 1);
-    other.join();
-    result.bidirectionalGbps = 2 * rounds * bytes / secondsSince(start) / 1e9;
-  }
-  return result;
-}
 
 // Two real Peers (comm threads, handshake, snapshots, validation, A²CiD² apply) exchanging
 // `rounds` times; both have finished training, so the comm threads apply deltas directly.
@@ -305,7 +227,27 @@ int main(int argc, char** argv) {
       "steps", "Compute steps/s of a local swarm with gossip at r = 1 vs gossip off");
   murmur::bench::addSwarmBenchOptions(*steps, swarm);
   steps->add_flag("--json", json, "One JSON object on stdout");
+  std::vector<std::size_t> joinSizes = {1'000'000, 10'000'000, 50'000'000};
+  CLI::App* join = app.add_subcommand(
+      "join", "A joiner's admission (member list and model snapshot) vs raw ZeroMQ on loopback");
+  join->add_option("--params", joinSizes, "Model sizes in float32 parameters")
+      ->capture_default_str();
+  join->add_option("--rounds", rounds, "Joins per size (the median is reported)")
+      ->capture_default_str();
+  join->add_flag("--json", json, "One JSON object per size on stdout");
+  int kills = 20;
+  CLI::App* failure = app.add_subcommand(
+      "failure",
+      "Time until every survivor declares a crashed member dead (SWIM), over many kills");
+  failure->add_option("--kills", kills, "Crashes to time")->capture_default_str();
+  failure->add_flag("--json", json, "One JSON object on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (failure->parsed()) {
+    return murmur::bench::failureCommand(kills, json);
+  }
+  if (join->parsed()) {
+    return murmur::bench::joinCommand(joinSizes, rounds, json);
+  }
   if (exchange->parsed()) {
     return murmur::bench::exchangeCommand(params, rounds, json);
   }
