@@ -10,6 +10,7 @@
 
 #include "gossip/topology.h"
 #include "momentum/acid_constants.h"
+#include "peer/checkpoint.h"
 #include "peer/control/control_server.h"
 #include "peer/exchange_budget.h"
 #include "peer/join.h"
@@ -353,6 +354,35 @@ PeerSummary Node::run() {
              run.rate);
 
   // Comm.
+  // --resume: the newest valid checkpoint of this name (a joiner starts from the swarm instead).
+  std::int64_t firstStep = 0;
+  if (o.resume) {
+    MURMUR_REQUIRE(!o.checkpointDir.empty(), "--resume needs --checkpoint-dir");
+    std::vector<std::string> problems;
+    std::optional<Checkpoint> saved =
+        joining ? std::nullopt
+                : loadLatestCheckpoint(o.checkpointDir, name, flat.signature(), &problems);
+    for (const std::string& problem : problems) {
+      MURMUR_LOG(kWarn, "checkpoint", "skipping {}", problem);
+    }
+    if (joining) {
+      MURMUR_LOG(kInfo, "checkpoint", "joining: starting from the swarm's model, not a checkpoint");
+    } else if (!saved) {
+      MURMUR_LOG(kWarn,
+                 "checkpoint",
+                 "no usable checkpoint of {} in {}: starting from scratch",
+                 name,
+                 o.checkpointDir);
+    } else {
+      std::memcpy(flat.data(), saved->parameters.data(), saved->parameters.size() * sizeof(float));
+      firstStep = std::min(saved->step, o.steps);
+      MURMUR_LOG(kInfo,
+                 "checkpoint",
+                 "resumed from step {} (saved {:.0f} s ago); the momentum gap restarts at zero",
+                 saved->step,
+                 unixSeconds() - saved->unixSeconds);
+    }
+  }
   SharedModelState state(flat.data(), static_cast<std::size_t>(flat.numel()), acid, start);
 
   // What the control endpoint shows.
@@ -442,7 +472,8 @@ PeerSummary Node::run() {
     }
   } joinOnExit{peer, comm};
 
-  // Compute loop.
+  // Compute loop (a resumed run continues the step count of its checkpoint).
+  auto stepsDone = [&] { return firstStep + trainer.steps(); };
   PeerSummary summary;
   summary.name = name;
   summary.control = settings.control;
@@ -464,7 +495,7 @@ PeerSummary Node::run() {
     state.skipNextInterval();
   };
   auto progress = [&](const char* phase) {
-    board.postProgress(StatusProgress{phase, trainer.steps(), lossEma, lastAccuracy, computeWait});
+    board.postProgress(StatusProgress{phase, stepsDone(), lossEma, lastAccuracy, computeWait});
     if (!o.onProgress) {
       return;
     }
@@ -474,7 +505,7 @@ PeerSummary Node::run() {
         {"peer", name},
         {"control", settings.control},
         {"t", sinceOrigin()},
-        {"step", trainer.steps()},
+        {"step", stepsDone()},
         {"steps", o.steps},
         {"loss", lossEma},
         {"test_accuracy", lastAccuracy},
@@ -486,8 +517,24 @@ PeerSummary Node::run() {
     };
     o.onProgress(line.dump());
   };
+  auto saveCheckpoint = [&](const char* why) {
+    if (o.checkpointDir.empty()) {
+      return;
+    }
+    Checkpoint c{name, flat.signature(), stepsDone(), unixSeconds(), {}};
+    c.parameters.resize(static_cast<std::size_t>(flat.numel()));
+    state.copyParameters(clock.now(), c.parameters.data());
+    try {
+      std::string path = writeCheckpoint(o.checkpointDir, c);
+      metrics.counter("checkpoints_total").add();
+      MURMUR_LOG(kInfo, "checkpoint", "{}: wrote {}", why, path);
+    } catch (const runtime::Error& e) {
+      MURMUR_LOG(kWarn, "checkpoint", "{}: {}", why, e.what());  // training goes on
+    }
+  };
+  double nextCheckpoint = o.checkpointEverySeconds > 0 ? o.checkpointEverySeconds : INFINITY;
   const runtime::TimePoint trainStart = clock.now();
-  for (std::int64_t step = 0; step < o.steps && !stop_.load(); ++step) {
+  for (std::int64_t step = firstStep; step < o.steps && !stop_.load(); ++step) {
     if (commFailed.load(std::memory_order_acquire)) {
       break;
     }
@@ -496,7 +543,7 @@ PeerSummary Node::run() {
     lossEma = step == 0 ? loss : 0.98 * lossEma + 0.02 * loss;
     lossGauge.set(lossEma);
     stepCounter.add();
-    peer.setLocalStep(static_cast<std::uint64_t>(trainer.steps()));
+    peer.setLocalStep(static_cast<std::uint64_t>(stepsDone()));
     if (o.gossip) {
       if (budget.earnForStep()) {
         peer.notify();  // a wake-up per step would cost comm a context switch per step
@@ -508,6 +555,10 @@ PeerSummary Node::run() {
       recordTimeline();
       nextEval = t + o.evalIntervalSeconds;
     }
+    if (t >= nextCheckpoint) {
+      saveCheckpoint("periodic");
+      nextCheckpoint = t + o.checkpointEverySeconds;
+    }
     if (t >= nextProgress) {
       progress("training");
       nextProgress = t + o.progressIntervalSeconds;
@@ -515,7 +566,7 @@ PeerSummary Node::run() {
         MURMUR_LOG(kInfo,
                    "peer",
                    "step {}/{} loss {:.3f} test acc {:.3f}",
-                   trainer.steps(),
+                   stepsDone(),
                    o.steps,
                    lossEma,
                    lastAccuracy);
@@ -526,7 +577,7 @@ PeerSummary Node::run() {
     std::rethrow_exception(commFailure);
   }
   summary.trainSeconds = runtime::toSeconds(clock.now() - trainStart);
-  summary.steps = trainer.steps();
+  summary.steps = stepsDone();
   if (leave_.load()) {
     state.stopTraining(clock.now());
     peer.leave();
@@ -535,6 +586,7 @@ PeerSummary Node::run() {
     while (!peer.hasLeft() && clock.now() < deadline && !commFailed.load()) {
       peer.waitLeft(std::chrono::milliseconds(100));
     }
+    saveCheckpoint("on leave");
     summary.left = true;
     summary.finalProblem = "left the swarm before the end";
     summary.wallSeconds = sinceOrigin();
@@ -548,14 +600,14 @@ PeerSummary Node::run() {
   }
   Evaluation local = evaluate(*model, test);
   summary.testAccuracyLocal = local.accuracy;
-  summary.steps = trainer.steps();
+  summary.steps = stepsDone();
   summary.epochs = trainer.epochs();
   summary.finalLoss = lossEma;
   summary.computeWaitSeconds = computeWait;
   MURMUR_LOG(kInfo,
              "peer",
              "trained {} steps ({:.2f} epochs of the shard): local test accuracy {:.4f}",
-             trainer.steps(),
+             stepsDone(),
              trainer.epochs(),
              local.accuracy);
 
@@ -580,6 +632,7 @@ PeerSummary Node::run() {
     lastAccuracy = summary.testAccuracyAverage;
     MURMUR_LOG(kInfo, "peer", "averaged model test accuracy {:.4f}", summary.testAccuracyAverage);
   }
+  saveCheckpoint(final->averaged ? "the swarm average" : "end of training");
   summary.wallSeconds = sinceOrigin();
   summary.exchangesApplied = counter(metrics, "exchanges_total{result=\"applied\"}");
   summary.exchangesInitiated = counter(metrics, "exchanges_initiated_total");

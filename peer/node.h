@@ -49,6 +49,11 @@ struct NodeOptions {
   // Join a running swarm through any of these members (tcp:// addresses) instead of `peers`:
   // the run settings, the member list and a model come from the member that admits us.
   std::vector<std::string> join;
+  // Checkpoints: every `checkpointEverySeconds` (0: never periodically), on leave and at the end;
+  // `resume` starts from the newest valid one of this name.
+  std::string checkpointDir;
+  double checkpointEverySeconds = 0;
+  bool resume = false;
   double joinTimeoutSeconds = 30;
   std::uint16_t joinVersion = 0;  // the protocol version our JOIN claims (0: ours; tests: another)
   gossip::ExchangeOptions exchange;

@@ -66,6 +66,18 @@ int runCommand(const std::vector<std::string>& args) {
                  flags.node.controlToken,
                  "Token clients must send; required when --control is not a loopback address "
                  "(or MURMUR_CONTROL_TOKEN)");
+  app.add_option("--checkpoint-dir",
+                 flags.node.checkpointDir,
+                 "Write checkpoints of this peer's model here: on leave, at the end, and every "
+                 "--checkpoint-every seconds (atomic, checksummed; the 3 newest are kept)");
+  app.add_option("--checkpoint-every",
+                 flags.node.checkpointEverySeconds,
+                 "Seconds between periodic checkpoints (0: only on leave and at the end)")
+      ->capture_default_str();
+  app.add_flag("--resume",
+               flags.node.resume,
+               "Start from the newest valid checkpoint of this peer in --checkpoint-dir (a corrupt "
+               "one is reported and the previous one used)");
   addTrainingOptions(app, flags);
   try {
     parseLayered(app, args);
