@@ -165,7 +165,7 @@ class Peer {
   std::map<std::string, std::uint32_t> idByName_;
   gossip::NeighbourLists topology_;
   std::map<std::string, std::uint32_t> strangerDealers_;  // refused joiners we answered
-  std::map<std::string, runtime::TimePoint> admitted_;     // when we sent each joiner its model
+  std::map<std::string, runtime::TimePoint> admitted_;    // when we sent each joiner its model
   std::shared_ptr<BufferPool::Buffer> ownSnapshot_;       // of the exchange in flight
   runtime::TimePoint exchangeStart_{};
   runtime::TimePoint noPartnerUntil_{};  // no usable neighbour: next look
