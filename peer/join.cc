@@ -74,13 +74,15 @@ Admission joinSwarm(transport::ZmqTransport& transport,
   while (clock.now() < start + timeout) {
     const runtime::TimePoint now = clock.now();
     if (now >= nextAsk) {
+      // The first seed alone at first (one model transfer, not one per seed), then all of them.
       // Unconnected seeds refuse the send; each retry reaches the ones that are up by then.
-      for (std::uint32_t k = 0; k < seeds.size(); ++k) {
+      const bool eager = now - start < kEagerPhase;
+      for (std::uint32_t k = 0; k < (eager ? 1 : seeds.size()); ++k) {
         transport.send(kSeedIndexBase + k, frame, {});
       }
       // Connections come up within milliseconds on a LAN (ours to the seed, the seed's back to
       // us): ask often at first, then every `retry`.
-      nextAsk = now + (now - start < kEagerPhase ? kEagerRetry : retry);
+      nextAsk = now + (eager ? kEagerRetry : retry);
     }
     if (now >= nextLog) {
       MURMUR_LOG(kInfo, "join", "still waiting for an answer from {}", listed(seeds));

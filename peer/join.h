@@ -41,8 +41,8 @@ struct Admission {
   std::vector<float> model;               // its parameters when it answered
 };
 
-// Asks `seeds` (tcp:// addresses) every few ms for a second, then every `retry`, until one admits
-// us, for at most `timeout`.
+// Asks the first of `seeds` (tcp:// addresses) every few ms for a second, then all of them every
+// `retry`, until one admits us, for at most `timeout`.
 // Throws Error(kRefused) with the member's reason when refused, Error(kTimeout) naming the seeds
 // when nobody answers, Error(kProtocol) when an answer is malformed (a model of the wrong size).
 Admission joinSwarm(transport::ZmqTransport& transport,

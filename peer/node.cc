@@ -234,7 +234,18 @@ PeerSummary Node::run() {
       Model::create(o.model, o.independentInit ? runtime::Rng(o.seed).fork(name).next() : o.seed);
   runtime::FlatParameters flat(model->parameterNames(), model->parameters());
 
-  // Transport and control endpoint first: a joiner's admission arrives on them.
+  // Data before anything else: loading takes seconds, and a joiner's model must be fresh.
+  Dataset train;
+  Dataset test;
+  if (o.syntheticData) {
+    train = syntheticDataset(o.syntheticSize, o.seed);
+    test = syntheticDataset(std::max<std::int64_t>(o.syntheticSize / 4, 256), o.seed + 1);
+  } else {
+    train = loadIdx(o.dataDir, "train");
+    test = loadIdx(o.dataDir, "t10k");
+  }
+
+  // Transport and control endpoint: a joiner's admission arrives on them.
   runtime::MetricsRegistry metrics;
   transport::TransportOptions transportOptions;
   transportOptions.bindAddress = !o.bind.empty() ? o.bind : o.peers[self].address;
@@ -321,15 +332,6 @@ PeerSummary Node::run() {
   }
 
   // Data: founders take shard `self` of n; a joiner one of the swarm's shards, by its name.
-  Dataset train;
-  Dataset test;
-  if (o.syntheticData) {
-    train = syntheticDataset(o.syntheticSize, run.seed);
-    test = syntheticDataset(std::max<std::int64_t>(o.syntheticSize / 4, 256), run.seed + 1);
-  } else {
-    train = loadIdx(o.dataDir, "train");
-    test = loadIdx(o.dataDir, "t10k");
-  }
   const std::uint32_t shardIndex =
       joining ? static_cast<std::uint32_t>(runtime::stableHash(name) % run.shards) : self;
   Dataset myShard =
