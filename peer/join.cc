@@ -136,7 +136,8 @@ Admission joinSwarm(transport::ZmqTransport& transport,
                runtime::toSeconds(timeout),
                " s (are they running, and is ",
                request.address,
-               " reachable from them?)");
+               " reachable from them? does the swarm use a --swarm-key this peer lacks, or "
+               "another one?)");
 }
 
 }  // namespace murmur::peer

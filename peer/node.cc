@@ -250,6 +250,13 @@ PeerSummary Node::run() {
   transport::TransportOptions transportOptions;
   transportOptions.bindAddress = !o.bind.empty() ? o.bind : o.peers[self].address;
   transportOptions.routingId = name;
+  if (!o.swarmKeyFile.empty()) {
+    transportOptions.key = transport::readSwarmKey(o.swarmKeyFile);
+    MURMUR_LOG(kInfo,
+               "peer",
+               "swarm key {}: every connection is encrypted and authenticated",
+               o.swarmKeyFile);
+  }
   // A message is at most one model plus its envelope: anything larger is refused by libzmq.
   transportOptions.maxMessageBytes =
       static_cast<std::size_t>(flat.numel()) * sizeof(float) + wire::kMaxEnvelopeBytes;

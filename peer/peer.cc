@@ -212,6 +212,13 @@ void Peer::tick(runtime::TimePoint now) {
 }
 
 void Peer::driveMembership(runtime::TimePoint now) {
+  for (const std::string& rejected : transport_.takeRejections()) {
+    metrics_.counter("connections_rejected_total").add();
+    warnOncePer("security",
+                "rejected:" + rejected.substr(0, rejected.find(':', 6)),
+                now,
+                "rejected a connection on " + rejected);
+  }
   for (const gossip::ProbeMessage& probe : membership_.tick(now)) {
     sendProbe(probe);
   }

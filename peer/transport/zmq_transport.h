@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "peer/transport/swarm_key.h"
 #include "runtime/blob.h"
 #include "runtime/clock.h"
 
@@ -20,6 +21,7 @@ struct TransportOptions {
   std::size_t maxMessageBytes = 0;  // frames above this are refused by libzmq (0: no limit)
   int sendHighWaterMark = 256;      // messages queued per peer before sends report would-block
   int lingerMs = 2000;              // at close: time to flush the last messages (final models)
+  SwarmKey key;                     // CurveZMQ on every connection when set (swarm_key.h)
 };
 
 // One inbound message: the sender's routing id and its frames (frame 0 is the envelope).
@@ -42,6 +44,9 @@ class ZmqTransport {
   // Opens a DEALER to peer `index` at `address` (connects in the background). `routingId`
   // replaces our name for this one connection (a joiner's, whose name may be taken).
   void connect(std::uint32_t index, const std::string& address, const std::string& routingId = "");
+
+  // Connections the swarm key turned away since the last call: "ENDPOINT: why", for the log.
+  std::vector<std::string> takeRejections();
 
   // Closes the DEALER to `index`, if any (messages still queued are dropped after the linger).
   void disconnect(std::uint32_t index);

@@ -161,5 +161,65 @@ TEST(Join, RefusesAnotherModelAnotherVersionAndATakenNameWithExitCodeFour) {
   }
 }
 
+TEST(Join, WithoutTheSwarmKeyNobodyGetsIn) {
+  TempDir dir;
+  writePeers(dir, 2);
+  ASSERT_EQ(runMurmur(dir, {"keygen", "--out", dir.file("keys")}).code, 0);
+  ASSERT_EQ(runMurmur(dir, {"keygen", "--out", dir.file("other")}).code, 0);
+  const std::string key = dir.file("keys/swarm.key");
+  std::vector<std::unique_ptr<ChildProcess>> peers;
+  for (int i = 0; i < 2; ++i) {
+    peers.push_back(startPeer(dir,
+                              i,
+                              {"--synthetic",
+                               "2048",
+                               "--model",
+                               "mlp",
+                               "--steps",
+                               "1000000",
+                               "--eval-interval",
+                               "0",
+                               "--swarm-key",
+                               key}));
+  }
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".out"),
+                            "\"phase\":\"training\"",
+                            milliseconds(120000)))
+        << describeLogs(dir, 2);
+  }
+  const std::vector<std::string> quick = {
+      "--synthetic", "2048", "--model", "mlp", "--steps", "10", "--join-timeout", "3"};
+  std::vector<std::string> keyless = quick;
+  std::unique_ptr<ChildProcess> intruder = startJoiner(dir, "keyless", keyless);
+  std::vector<std::string> wrong = quick;
+  wrong.insert(wrong.end(), {"--swarm-key", dir.file("other/swarm.key")});
+  std::unique_ptr<ChildProcess> impostor = startJoiner(dir, "impostor", wrong);
+  for (auto* p : {intruder.get(), impostor.get()}) {
+    std::optional<int> code = p->waitFor(milliseconds(60000));
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 1);
+  }
+  EXPECT_NE(readFile(dir.file("keyless.log")).find("--swarm-key"), std::string::npos)
+      << readFile(dir.file("keyless.log"));
+  EXPECT_TRUE(waitForText(dir.file("peer1.log"), "rejected a connection", milliseconds(10000)))
+      << describeLogs(dir, 2);
+  std::vector<std::string> keyed = {
+      "--synthetic", "2048", "--model", "mlp", "--steps", "50", "--swarm-key", key};
+  std::unique_ptr<ChildProcess> welcome = startJoiner(dir, "welcome", keyed);
+  ASSERT_TRUE(waitForText(dir.file("welcome.log"), "training done", milliseconds(60000)))
+      << readFile(dir.file("welcome.log"));
+  for (auto& p : peers) {
+    p->signal(SIGUSR2);
+  }
+  EXPECT_EQ(welcome->waitFor(milliseconds(60000)), 0) << readFile(dir.file("welcome.log"));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(peers[static_cast<std::size_t>(i)]->waitFor(milliseconds(60000)), 0)
+        << describeLogs(dir, 2);
+    nlohmann::json s = readJson(dir.file("peer" + std::to_string(i) + ".json"));
+    EXPECT_EQ(s["final_members"], nlohmann::json({"peer0", "peer1", "welcome"}));
+  }
+}
+
 }  // namespace
 }  // namespace murmur::tests

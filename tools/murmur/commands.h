@@ -20,5 +20,6 @@ int statusCommand(const std::vector<std::string>& args);
 int membersCommand(const std::vector<std::string>& args);
 int topCommand(const std::vector<std::string>& args);
 int leaveCommand(const std::vector<std::string>& args);
+int keygenCommand(const std::vector<std::string>& args);
 
 }  // namespace murmur::tools

@@ -20,6 +20,7 @@ Usage:
   murmur members --control HOST:PORT       the swarm as one peer sees it (alive/suspect/dead/left)
   murmur top     --control HOST:PORT       live table of every member
   murmur leave   --control HOST:PORT       ask a peer to leave gracefully
+  murmur keygen  --out DIR                 a swarm key for --swarm-key (encrypted, authenticated)
   murmur <command> --help                  every option, with its default
 
 Start here:   murmur swarm          (4 peers, LeNet-5 on Fashion-MNIST, about two minutes)
@@ -60,6 +61,9 @@ int main(int argc, char** argv) {
   }
   if (command == "leave") {
     return murmur::tools::leaveCommand(args);
+  }
+  if (command == "keygen") {
+    return murmur::tools::keygenCommand(args);
   }
   std::fprintf(stderr, "murmur: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return murmur::tools::kExitUsage;

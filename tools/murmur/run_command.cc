@@ -66,6 +66,11 @@ int runCommand(const std::vector<std::string>& args) {
                  flags.node.controlToken,
                  "Token clients must send; required when --control is not a loopback address "
                  "(or MURMUR_CONTROL_TOKEN)");
+  app.add_option("--swarm-key",
+                 flags.node.swarmKeyFile,
+                 "Swarm key file (murmur keygen): encrypt and authenticate every connection; "
+                 "peers without it can neither join nor send anything")
+      ->check(CLI::ExistingFile);
   app.add_option("--checkpoint-dir",
                  flags.node.checkpointDir,
                  "Write checkpoints of this peer's model here: on leave, at the end, and every "
