@@ -21,7 +21,7 @@ struct TransportOptions {
   std::size_t maxMessageBytes = 0;  // frames above this are refused by libzmq (0: no limit)
   int sendHighWaterMark = 256;      // messages queued per peer before sends report would-block
   int lingerMs = 2000;              // at close: time to flush the last messages (final models)
-  SwarmKey key = {};               // CurveZMQ on every connection when set (swarm_key.h)
+  SwarmKey key = {};                // CurveZMQ on every connection when set (swarm_key.h)
 };
 
 // One inbound message: the sender's routing id and its frames (frame 0 is the envelope).
