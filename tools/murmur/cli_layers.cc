@@ -1,9 +1,12 @@
 #include "tools/murmur/cli_layers.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "runtime/config.h"
+#include "runtime/error.h"
+#include "tools/murmur/commands.h"
 
 namespace murmur::tools {
 
@@ -52,6 +55,19 @@ void parseLayered(CLI::App& app, const std::vector<std::string>& args) {
   std::vector<std::string> layered = runtime::layerArguments(options, fileValues, getenv, args);
   std::reverse(layered.begin(), layered.end());  // CLI11 takes the vector reversed
   app.parse(layered);
+}
+
+std::optional<int> parseCommandLine(CLI::App& app, const std::vector<std::string>& args) {
+  try {
+    parseLayered(app, args);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  } catch (const runtime::Error& e) {
+    std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), e.what());
+    return kExitUsage;
+  }
+  return std::nullopt;
 }
 
 }  // namespace murmur::tools

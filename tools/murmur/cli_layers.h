@@ -2,6 +2,7 @@
 // tools/ is the only place that reads flags, environment and config files.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,5 +16,10 @@ void configureApp(CLI::App& app);
 // Parses `args` (without the program and subcommand names) with the layers applied.
 // Throws CLI::ParseError (print with app.exit) or runtime::Error(kInvalidArgument).
 void parseLayered(CLI::App& app, const std::vector<std::string>& args);
+
+// parseLayered for a subcommand's entry point: prints help or the problem (prefixed with the
+// app's name) and returns the exit code when the command must stop here (0 for --help, 2 for bad
+// usage), nullopt when it should run.
+std::optional<int> parseCommandLine(CLI::App& app, const std::vector<std::string>& args);
 
 }  // namespace murmur::tools

@@ -45,20 +45,6 @@ void addInspectOptions(CLI::App& app, InspectFlags& flags, bool withJson) {
   }
 }
 
-// Parses the command line; returns an exit code when the command must stop here.
-std::optional<int> parse(CLI::App& app, const std::vector<std::string>& args) {
-  try {
-    parseLayered(app, args);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
-  } catch (const runtime::Error& e) {
-    std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), e.what());
-    return kExitUsage;
-  }
-  return std::nullopt;
-}
-
 std::chrono::milliseconds deadline(const InspectFlags& flags) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(flags.timeoutSeconds * 1000));
 }
@@ -202,7 +188,7 @@ int statusCommand(const std::vector<std::string>& args) {
       "murmur status");
   configureApp(app);
   addInspectOptions(app, flags, true);
-  if (std::optional<int> code = parse(app, args)) {
+  if (std::optional<int> code = parseCommandLine(app, args)) {
     return *code;
   }
   try {
@@ -223,7 +209,7 @@ int membersCommand(const std::vector<std::string>& args) {
       "murmur members");
   configureApp(app);
   addInspectOptions(app, flags, true);
-  if (std::optional<int> code = parse(app, args)) {
+  if (std::optional<int> code = parseCommandLine(app, args)) {
     return *code;
   }
   try {
@@ -244,7 +230,7 @@ int leaveCommand(const std::vector<std::string>& args) {
       "murmur leave");
   configureApp(app);
   addInspectOptions(app, flags, false);
-  if (std::optional<int> code = parse(app, args)) {
+  if (std::optional<int> code = parseCommandLine(app, args)) {
     return *code;
   }
   try {
@@ -270,7 +256,7 @@ int topCommand(const std::vector<std::string>& args) {
   app.add_option("--interval", interval, "Seconds between refreshes")->capture_default_str();
   app.add_option("--iterations", iterations, "Refreshes before exiting (0: until Ctrl-C)")
       ->capture_default_str();
-  if (std::optional<int> code = parse(app, args)) {
+  if (std::optional<int> code = parseCommandLine(app, args)) {
     return *code;
   }
   const bool tty = isatty(STDOUT_FILENO) != 0;

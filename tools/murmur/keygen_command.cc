@@ -21,14 +21,8 @@ int keygenCommand(const std::vector<std::string>& args) {
   configureApp(app);
   app.add_option("--out", out, "Directory for swarm.key (created if needed)")->required();
   app.add_flag("--force", force, "Replace an existing key (members with the old one are cut off)");
-  try {
-    parseLayered(app, args);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
-  } catch (const runtime::Error& e) {
-    std::fprintf(stderr, "murmur keygen: %s\n", e.what());
-    return kExitUsage;
+  if (std::optional<int> code = parseCommandLine(app, args)) {
+    return *code;
   }
   try {
     std::error_code ec;

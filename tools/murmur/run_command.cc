@@ -84,14 +84,8 @@ int runCommand(const std::vector<std::string>& args) {
                "Start from the newest valid checkpoint of this peer in --checkpoint-dir (a corrupt "
                "one is reported and the previous one used)");
   addTrainingOptions(app, flags);
-  try {
-    parseLayered(app, args);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
-  } catch (const runtime::Error& e) {
-    std::fprintf(stderr, "murmur run: %s\n", e.what());
-    return kExitUsage;
+  if (std::optional<int> code = parseCommandLine(app, args)) {
+    return *code;
   }
   try {
     finishTrainingOptions(flags);

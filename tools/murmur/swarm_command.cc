@@ -166,14 +166,8 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
   app.add_option("--summary-json", summaryJson, "Write the swarm summary (JSON) here");
   app.add_flag("--no-table", noTable, "Print progress lines instead of the live table");
   addTrainingOptions(app, flags);
-  try {
-    parseLayered(app, args);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
-  } catch (const runtime::Error& e) {
-    std::fprintf(stderr, "murmur swarm: %s\n", e.what());
-    return kExitUsage;
+  if (std::optional<int> code = parseCommandLine(app, args)) {
+    return *code;
   }
 
   std::vector<Child> children;
