@@ -34,6 +34,7 @@ Membership::Membership(runtime::PeerId self,
       options_(options),
       rng_(seed),
       nextProbe_(start),
+      nextDeadProbe_(start + options.deadProbeInterval),
       nextSeq_(rng_.next() >> 1) {
   MURMUR_REQUIRE(options.probeTimeout < options.probeInterval,
                  "the probe timeout must be shorter than the probe interval");
@@ -159,6 +160,19 @@ std::optional<runtime::PeerId> Membership::nextProbeTarget() {
   return std::nullopt;
 }
 
+std::optional<runtime::PeerId> Membership::randomDeadMember() {
+  std::vector<runtime::PeerId> dead;
+  for (const auto& [id, m] : members_) {
+    if (m.state == MemberState::kDead) {
+      dead.push_back(id);
+    }
+  }
+  if (dead.empty()) {
+    return std::nullopt;
+  }
+  return dead[rng_.below(dead.size())];
+}
+
 std::vector<ProbeMessage> Membership::tick(runtime::TimePoint now) {
   std::vector<ProbeMessage> out;
   out.swap(urgent_);
@@ -178,6 +192,12 @@ std::vector<ProbeMessage> Membership::tick(runtime::TimePoint now) {
   if (left_) {
     urgent_.clear();
     return out;
+  }
+  if (now >= nextDeadProbe_) {
+    nextDeadProbe_ = now + options_.deadProbeInterval;
+    if (std::optional<runtime::PeerId> dead = randomDeadMember()) {
+      out.push_back(ProbeMessage{ProbeKind::kPing, *dead, nextSeq_++, *dead});
+    }
   }
   if (probe_) {
     Member& target = members_[probe_->target];
@@ -290,7 +310,13 @@ void Membership::heard(runtime::PeerId from, std::uint64_t incarnation, runtime:
       }
       break;
     case MemberState::kLeft:
-      break;  // a member that left may still send its last messages
+      // A member that left may still send its last messages (at the LEFT incarnation); a higher
+      // one is a new process under the same name, rejoining.
+      if (newer) {
+        setState(from, m, MemberState::kAlive, incarnation);
+        disseminate(MemberUpdate{from, MemberState::kAlive, incarnation, self_});
+      }
+      break;
   }
 }
 
@@ -361,7 +387,16 @@ std::vector<MemberUpdate> Membership::piggyback(runtime::PeerId to, std::size_t 
     return aTo != bTo ? aTo : a.sent < b.sent;
   });
   std::vector<MemberUpdate> out;
+  auto receiver = members_.find(to);
+  const bool toldDead =
+      receiver != members_.end() && receiver->second.state == MemberState::kDead && limit > 0;
+  if (toldDead) {
+    out.push_back(MemberUpdate{to, MemberState::kDead, receiver->second.incarnation, self_});
+  }
   for (Gossip& g : gossip_) {
+    if (toldDead && g.update.member == to) {
+      continue;  // the claim above says it
+    }
     if (out.size() >= limit) {
       break;
     }
@@ -390,6 +425,14 @@ void Membership::probeSoon(runtime::PeerId id) {
   probeNext_ = id;
 }
 
+std::uint64_t Membership::incarnationOf(runtime::PeerId id) const {
+  if (id == self_) {
+    return incarnation_;
+  }
+  auto it = members_.find(id);
+  return it == members_.end() ? 0 : it->second.incarnation;
+}
+
 MemberState Membership::state(runtime::PeerId id) const {
   if (id == self_) {
     return left_ ? MemberState::kLeft : MemberState::kAlive;
@@ -405,6 +448,7 @@ runtime::TimePoint Membership::nextDeadline() const {
   }
   if (!left_) {
     next = std::min(next, nextProbe_);
+    next = std::min(next, nextDeadProbe_);
     if (probe_) {
       if (!probe_->indirectSent) {
         next = std::min(next, probe_->sentAt + scaled(options_.probeTimeout));

@@ -34,6 +34,9 @@ struct MembershipOptions {
   std::uint32_t retransmitMultiplier = 3;                            // λ
   std::uint32_t maxHealthMultiplier = 4;                             // Lifeguard's S
   runtime::Duration startupGrace = std::chrono::seconds(60);  // PENDING → DEAD if never heard
+  // One PING to a random DEAD member per interval (Serf's reconnect): after a partition heals,
+  // each side learns the other was declared dead, refutes, and the swarm is whole again.
+  runtime::Duration deadProbeInterval = std::chrono::seconds(2);
 };
 
 enum class MemberState : std::uint8_t { kPending, kAlive, kSuspect, kDead, kLeft };
@@ -113,7 +116,9 @@ class Membership {
              runtime::TimePoint now);
 
   // Up to `limit` updates to piggyback on a message to `to` (news about `to` itself first: the
-  // fastest way for a suspect to learn it must refute). Counts their transmissions.
+  // fastest way for a suspect to learn it must refute; a member we hold DEAD is always told so,
+  // long after that news stopped spreading, so that it refutes after a partition). Counts their
+  // transmissions.
   std::vector<MemberUpdate> piggyback(runtime::PeerId to, std::size_t limit);
 
   // We leave: our state becomes LEFT at a new incarnation, to be disseminated.
@@ -136,6 +141,9 @@ class Membership {
   }
 
   std::uint64_t incarnation() const { return incarnation_; }
+
+  // The incarnation we hold for a member (0 when unknown).
+  std::uint64_t incarnationOf(runtime::PeerId id) const;
 
   std::uint32_t healthMultiplier() const { return health_; }
 
@@ -189,6 +197,7 @@ class Membership {
                runtime::PeerId origin,
                runtime::TimePoint now);
   std::optional<runtime::PeerId> nextProbeTarget();
+  std::optional<runtime::PeerId> randomDeadMember();
   void healthBetter();
   void healthWorse();
   std::uint32_t retransmitLimit() const;
@@ -205,6 +214,7 @@ class Membership {
   std::optional<runtime::PeerId> probeNext_;  // probeSoon() asked for this one
   std::optional<Probe> probe_;
   runtime::TimePoint nextProbe_;
+  runtime::TimePoint nextDeadProbe_;
   std::uint64_t nextSeq_;
   std::vector<Relay> relays_;
   // Pings to new suspects, sent by the next tick(): they carry the suspicion to the suspect even

@@ -257,6 +257,13 @@ PeerSummary Node::run() {
                "swarm key {}: every connection is encrypted and authenticated",
                o.swarmKeyFile);
   }
+  transportOptions.injectedLatency = o.injectedLatency;
+  if (o.injectedLatency > runtime::Duration::zero()) {
+    MURMUR_LOG(kWarn,
+               "peer",
+               "fault injection: every message we send waits {:.1f} ms",
+               runtime::toSeconds(o.injectedLatency) * 1000);
+  }
   // A message is at most one model plus its envelope: anything larger is refused by libzmq.
   transportOptions.maxMessageBytes =
       static_cast<std::size_t>(flat.numel()) * sizeof(float) + wire::kMaxEnvelopeBytes;

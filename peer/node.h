@@ -49,7 +49,8 @@ struct NodeOptions {
   // Join a running swarm through any of these members (tcp:// addresses) instead of `peers`:
   // the run settings, the member list and a model come from the member that admits us.
   std::vector<std::string> join;
-  std::string swarmKeyFile;  // CurveZMQ on every connection (murmur keygen); "" for none
+  std::string swarmKeyFile;             // CurveZMQ on every connection (murmur keygen); "" for none
+  runtime::Duration injectedLatency{};  // fault injection: one-way delay on every message sent
   // Checkpoints: every `checkpointEverySeconds` (0: never periodically), on leave and at the end;
   // `resume` starts from the newest valid one of this name.
   std::string checkpointDir;

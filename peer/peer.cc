@@ -227,6 +227,9 @@ void Peer::driveMembership(runtime::TimePoint now) {
         .counter(
             fmt::format("membership_events_total{{state=\"{}\"}}", gossip::memberStateName(e.to)))
         .add();
+    if (e.from == gossip::MemberState::kLeft && e.to == gossip::MemberState::kAlive) {
+      doneFrom_[e.member.value] = false;  // a new process under a name that left: not done yet
+    }
     const bool bad = e.to == gossip::MemberState::kSuspect || e.to == gossip::MemberState::kDead;
     const runtime::LogLevel level = bad ? runtime::LogLevel::kWarn : runtime::LogLevel::kInfo;
     if (runtime::logEnabled(level, "membership")) {
@@ -342,6 +345,22 @@ runtime::PeerId Peer::addMember(const std::string& name, const std::string& addr
   return id;
 }
 
+void Peer::relocate(runtime::PeerId id, const std::string& address) {
+  // Only a member we gave up on may move: a live one's address is its identity on the wire.
+  if (!membership_.gone(id) || address.rfind("tcp://", 0) != 0 ||
+      peers_[id.value].address == address) {
+    return;
+  }
+  MURMUR_LOG(kInfo,
+             "membership",
+             "{} comes back at {} (was {})",
+             nameOf(id),
+             address,
+             peers_[id.value].address);
+  peers_[id.value].address = address;
+  transport_.connect(id.value, address);
+}
+
 void Peer::rebuildTopology() {
   std::vector<std::string> names;
   for (const PeerEntry& p : peers_) {
@@ -395,6 +414,9 @@ std::vector<gossip::MemberUpdate> Peer::fromWire(const std::vector<wire::WireUpd
         u.state == gossip::MemberState::kAlive || u.state == gossip::MemberState::kSuspect;
     if (!member && lives && u.address.rfind("tcp://", 0) == 0 && !leaving_) {
       member = addMember(u.name, u.address);  // a joiner we hear of from others
+    } else if (member && lives && *member != options_.self &&
+               u.incarnation > membership_.incarnationOf(*member)) {
+      relocate(*member, u.address);  // a member that left or died, back under its name
     }
     std::optional<runtime::PeerId> origin = u.origin.empty() ? member : idOf(u.origin);
     if (!member || !origin) {
@@ -475,9 +497,8 @@ void Peer::handleJoin(const wire::Envelope& envelope, runtime::TimePoint now) {
   }
   if (!id) {
     id = addMember(name, envelope.address);
-  } else if (membership_.gone(*id)) {
-    // A member that died or left comes back: its higher incarnation revives it when heard.
-    transport_.connect(id->value, envelope.address);
+  } else {
+    relocate(*id, envelope.address);
   }
   if (!envelope.control.empty()) {
     controlOf_[id->value] = envelope.control;
@@ -594,6 +615,8 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
   if (!known && introduces && !leaving_) {
     // A joiner says hello (the member that let it in told us, or will): add it.
     known = addMember(envelope.senderName, envelope.address);
+  } else if (known && introduces && envelope.incarnation > membership_.incarnationOf(*known)) {
+    relocate(*known, envelope.address);
   }
   if (!known) {
     // One warning key for all strangers: their ids must not grow our state.

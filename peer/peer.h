@@ -133,6 +133,9 @@ class Peer {
   // A member we had not heard of (a joiner): connected, PENDING until heard from directly.
   runtime::PeerId addMember(const std::string& name, const std::string& address);
   void rebuildTopology();
+  // A member we hold DEAD or LEFT is back at `address` (a new process under its name): point our
+  // connection there.
+  void relocate(runtime::PeerId id, const std::string& address);
   void handleJoin(const wire::Envelope& envelope, runtime::TimePoint now);
   void refuseJoin(const wire::Envelope& envelope, const std::string& why, runtime::TimePoint now);
   std::vector<wire::WireUpdate> toWire(const std::vector<gossip::MemberUpdate>& updates) const;

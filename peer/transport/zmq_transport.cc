@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include <zmq.hpp>
@@ -32,8 +33,42 @@ struct ZmqTransport::Impl {
   std::string publicKeyBinary;  // 32 bytes
   std::vector<std::string> rejections;
   std::map<std::uint32_t, zmq::socket_t> dealers;
+  std::optional<DelayLine> delayed;  // with an injected latency
+  runtime::SteadyClock clock;
   int wakeFd = -1;
   std::string bound;
+
+  // Hands one message to libzmq. False when the first frame is refused (nothing is sent).
+  static bool sendNow(zmq::socket_t& dealer,
+                      const std::vector<std::byte>& envelope,
+                      const std::vector<runtime::Blob>& payloads) {
+    zmq::message_t head(envelope.data(), envelope.size());
+    auto more = payloads.empty() ? zmq::send_flags::dontwait
+                                 : zmq::send_flags::dontwait | zmq::send_flags::sndmore;
+    // The first frame decides: once it is queued, libzmq accepts the rest of the message.
+    if (!dealer.send(head, more)) {
+      return false;
+    }
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+      const runtime::Blob& blob = payloads[i];
+      auto* hint = new std::shared_ptr<const void>(blob.keepAlive);
+      zmq::message_t frame(const_cast<std::byte*>(blob.data), blob.bytes, &releaseKeepAlive, hint);
+      auto flags = i + 1 < payloads.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+      auto sent = dealer.send(frame, flags | zmq::send_flags::dontwait);
+      MURMUR_CHECK(sent.has_value(), "libzmq refused a continuation frame");
+    }
+    return true;
+  }
+
+  void releaseDelayed() {
+    if (!delayed) {
+      return;
+    }
+    delayed->release(clock.now(), [&](std::uint32_t to, const DelayedMessage& m) {
+      auto it = dealers.find(to);
+      return it != dealers.end() && sendNow(it->second, m.envelope, m.payloads);
+    });
+  }
 
   void secure() {
     // The ZAP handler must be bound before the first handshake: that is, before bind().
@@ -128,6 +163,10 @@ ZmqTransport::ZmqTransport(TransportOptions options) : impl_(std::make_unique<Im
     MURMUR_THROW(kInvalidArgument, "cannot bind ", impl_->options.bindAddress, ": ", e.what());
   }
   impl_->bound = impl_->router.get(zmq::sockopt::last_endpoint);
+  if (impl_->options.injectedLatency > runtime::Duration::zero()) {
+    impl_->delayed.emplace(impl_->options.injectedLatency,
+                           static_cast<std::size_t>(impl_->options.sendHighWaterMark));
+  }
   impl_->wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   MURMUR_CHECK(impl_->wakeFd >= 0, "eventfd failed: errno ", errno);
 }
@@ -175,6 +214,9 @@ std::vector<std::string> ZmqTransport::takeRejections() {
 
 void ZmqTransport::disconnect(std::uint32_t index) {
   impl_->dealers.erase(index);
+  if (impl_->delayed) {
+    impl_->delayed->drop(index);
+  }
 }
 
 bool ZmqTransport::send(std::uint32_t to,
@@ -182,30 +224,27 @@ bool ZmqTransport::send(std::uint32_t to,
                         const std::vector<runtime::Blob>& payloads) {
   auto it = impl_->dealers.find(to);
   MURMUR_CHECK(it != impl_->dealers.end(), "send to unconnected peer ", to);
-  zmq::socket_t& dealer = it->second;
-  zmq::message_t head(envelope.data(), envelope.size());
-  auto more = payloads.empty() ? zmq::send_flags::dontwait
-                               : zmq::send_flags::dontwait | zmq::send_flags::sndmore;
-  // The first frame decides: once it is queued, libzmq accepts the rest of the message.
-  if (!dealer.send(head, more)) {
+  const bool accepted = impl_->delayed
+                            ? impl_->delayed->hold(to, envelope, payloads, impl_->clock.now())
+                            : Impl::sendNow(it->second, envelope, payloads);
+  if (!accepted) {
     return false;
   }
-  std::uint64_t bytes = envelope.size();
-  for (std::size_t i = 0; i < payloads.size(); ++i) {
-    const runtime::Blob& blob = payloads[i];
-    auto* hint = new std::shared_ptr<const void>(blob.keepAlive);
-    zmq::message_t frame(const_cast<std::byte*>(blob.data), blob.bytes, &releaseKeepAlive, hint);
-    auto flags = i + 1 < payloads.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-    auto sent = dealer.send(frame, flags | zmq::send_flags::dontwait);
-    MURMUR_CHECK(sent.has_value(), "libzmq refused a continuation frame");
-    bytes += blob.bytes;
+  bytesSent_ += envelope.size();
+  for (const runtime::Blob& blob : payloads) {
+    bytesSent_ += blob.bytes;
   }
-  bytesSent_ += bytes;
   return true;
 }
 
 std::vector<InboundMessage> ZmqTransport::poll(runtime::Duration timeout, std::size_t maxBatch) {
   std::vector<InboundMessage> out;
+  impl_->releaseDelayed();
+  if (impl_->delayed) {
+    if (std::optional<runtime::TimePoint> due = impl_->delayed->nextDue()) {
+      timeout = std::min(timeout, *due - impl_->clock.now());
+    }
+  }
   const bool secured = !impl_->options.key.empty();
   if (secured) {
     impl_->serveZap();  // handshakes wait for these answers: serve them even when busy
@@ -251,6 +290,7 @@ std::vector<InboundMessage> ZmqTransport::poll(runtime::Duration timeout, std::s
     ms = std::chrono::milliseconds(0);
   }
   zmq::poll(items, secured ? 4 : 2, ms);
+  impl_->releaseDelayed();
   if (secured) {
     impl_->serveZap();
     impl_->readMonitor();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "peer/transport/delay_line.h"
 #include "peer/transport/swarm_key.h"
 #include "runtime/blob.h"
 #include "runtime/clock.h"
@@ -22,6 +23,9 @@ struct TransportOptions {
   int sendHighWaterMark = 256;      // messages queued per peer before sends report would-block
   int lingerMs = 2000;              // at close: time to flush the last messages (final models)
   SwarmKey key = {};                // CurveZMQ on every connection when set (swarm_key.h)
+  // Fault injection: every outbound message waits this long before it reaches libzmq
+  // (delay_line.h). Sends then succeed while the peer's delay line has room.
+  runtime::Duration injectedLatency = runtime::Duration::zero();
 };
 
 // One inbound message: the sender's routing id and its frames (frame 0 is the envelope).
@@ -52,7 +56,8 @@ class ZmqTransport {
   void disconnect(std::uint32_t index);
 
   // Sends frame 0 (copied; small) and the payloads (zero-copy). Returns false, sending nothing,
-  // when the peer's queue is full or it is not connected (dead or not yet up).
+  // when the peer's queue is full or it is not connected (dead or not yet up); with an injected
+  // latency, only when its delay line is full.
   bool send(std::uint32_t to,
             const std::vector<std::byte>& envelope,
             const std::vector<runtime::Blob>& payloads);

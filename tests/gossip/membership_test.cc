@@ -45,6 +45,9 @@ class Swarm {
 
   void set(std::uint32_t i, Condition c) { condition_[i] = c; }
 
+  // Messages between members on different sides are lost (a link down); {} heals.
+  void partition(std::vector<int> side) { side_ = std::move(side); }
+
   // Every member says hello once (what the first data messages do in a real run).
   void introduce() {
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
@@ -122,7 +125,8 @@ class Swarm {
       Wire w = std::move(wires_.front());
       wires_.pop_front();
       const std::uint32_t to = w.probe.to.value;
-      if (condition_[to] == Condition::kCrashed) {
+      const bool cut = !side_.empty() && side_[to] != side_[w.from.value];
+      if (condition_[to] == Condition::kCrashed || cut) {
         continue;  // lost
       }
       if (w.deliverAt > now_ || condition_[to] == Condition::kPaused) {
@@ -154,6 +158,7 @@ class Swarm {
   runtime::TimePoint now_{seconds(1000)};
   std::vector<Membership> nodes_;
   std::vector<Condition> condition_;
+  std::vector<int> side_;
   std::deque<Wire> wires_;
 };
 
@@ -226,6 +231,58 @@ TEST(Membership, LeftIsDistinctFromDeadAndSpreads) {
   ASSERT_TRUE(swarm.runFor(seconds(5), [&] { return swarm.allSee(1, MemberState::kLeft); }));
   swarm.runFor(seconds(10));
   EXPECT_TRUE(swarm.allSee(1, MemberState::kLeft)) << "LEFT must not turn into DEAD";
+}
+
+TEST(Membership, APartitionHealsEachSideRefutesTheOthersVerdict) {
+  Swarm swarm(4);
+  swarm.introduce();
+  swarm.runFor(seconds(2));
+  swarm.partition({0, 0, 1, 1});
+  auto split = [&] {
+    for (std::uint32_t i = 0; i < 4; ++i) {
+      for (std::uint32_t j = 0; j < 4; ++j) {
+        const bool sameSide = (i < 2) == (j < 2);
+        if (i != j && (swarm.node(i).state(runtime::PeerId{j}) == MemberState::kDead) == sameSide) {
+          return false;
+        }
+      }
+    }
+    return true;
+  };
+  ASSERT_TRUE(swarm.runFor(seconds(10), split)) << "each side should declare the other dead";
+  swarm.runFor(seconds(10));  // a long partition: the DEAD news stopped spreading long ago
+  ASSERT_TRUE(split());
+  swarm.partition({});
+  ASSERT_TRUE(swarm.runFor(seconds(10), [&] {
+    for (std::uint32_t i = 0; i < 4; ++i) {
+      if (!swarm.allSee(i, MemberState::kAlive)) {
+        return false;
+      }
+    }
+    return true;
+  })) << "the swarm should be whole again within 10 s of healing";
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    for (std::uint32_t j = 0; j < 4; ++j) {
+      if (i != j) {
+        EXPECT_TRUE(swarm.node(i).usable(runtime::PeerId{j})) << i << " about " << j;
+      }
+    }
+  }
+}
+
+TEST(Membership, AMemberThatLeftRejoinsUnderItsNameWithAHigherIncarnation) {
+  runtime::TimePoint t0{seconds(5)};
+  Membership m(runtime::PeerId{0}, 10, t0, {}, 1);
+  m.addPending(runtime::PeerId{1});
+  m.heard(runtime::PeerId{1}, 20, t0);
+  m.apply(
+      runtime::PeerId{1}, {{runtime::PeerId{1}, MemberState::kLeft, 21, runtime::PeerId{1}}}, t0);
+  ASSERT_EQ(m.state(runtime::PeerId{1}), MemberState::kLeft);
+  m.heard(runtime::PeerId{1}, 21, t0 + milliseconds(5));  // its last words
+  EXPECT_EQ(m.state(runtime::PeerId{1}), MemberState::kLeft);
+  m.heard(runtime::PeerId{1}, 5000, t0 + seconds(3));  // a new process, same name
+  EXPECT_EQ(m.state(runtime::PeerId{1}), MemberState::kAlive);
+  EXPECT_TRUE(m.usable(runtime::PeerId{1}));
 }
 
 TEST(Membership, SuspicionOfSelfIsRefutedWithAHigherIncarnation) {
@@ -316,16 +373,25 @@ TEST(Membership, PendingMembersAreNotProbedAndDieAfterTheGrace) {
   MembershipOptions options;
   options.startupGrace = seconds(3);
   runtime::TimePoint t0{seconds(5)};
+  options.deadProbeInterval = seconds(100);
   Membership m(runtime::PeerId{0}, 1, t0, options, 1);
   m.addPending(runtime::PeerId{1});
+  m.addPending(runtime::PeerId{2});
   for (runtime::TimePoint t = t0; t < t0 + seconds(2); t += milliseconds(10)) {
     EXPECT_TRUE(m.tick(t).empty()) << "probed a member that never started";
   }
   EXPECT_EQ(m.state(runtime::PeerId{1}), MemberState::kPending);
   EXPECT_FALSE(m.usable(runtime::PeerId{1}));
+  m.heard(runtime::PeerId{2}, 7, t0 + seconds(2));
+  (void)m.piggyback(runtime::PeerId{1}, 100);  // spreads the news that 2 is alive
   m.tick(t0 + seconds(3));
   EXPECT_EQ(m.state(runtime::PeerId{1}), MemberState::kDead);
-  EXPECT_TRUE(m.piggyback(runtime::PeerId{1}, 6).empty()) << "a local verdict is not spread";
+  for (const MemberUpdate& u : m.piggyback(runtime::PeerId{2}, 6)) {
+    EXPECT_NE(u.member, runtime::PeerId{1}) << "a local verdict is not spread";
+  }
+  // A late starter still gets in: its own word, at its first incarnation, revives it.
+  m.heard(runtime::PeerId{1}, 4, t0 + seconds(4));
+  EXPECT_TRUE(m.usable(runtime::PeerId{1}));
 }
 
 // Regression (CI, issue 3): a member known ALIVE only through others may not have its connection

@@ -161,6 +161,55 @@ TEST(Join, RefusesAnotherModelAnotherVersionAndATakenNameWithExitCodeFour) {
   }
 }
 
+// A member that left (SIGTERM) comes back as a new process under its name, at a new address:
+// the others revive it (LEFT → ALIVE on its higher incarnation), reconnect, and average with it.
+TEST(Join, AMemberThatLeftComesBackUnderItsName) {
+  TempDir dir;
+  writePeers(dir, kFounders);
+  const std::vector<std::string> common = {
+      "--synthetic", "2048", "--model", "mlp", "--eval-interval", "0"};
+  std::vector<std::unique_ptr<ChildProcess>> peers;
+  for (int i = 0; i < kFounders; ++i) {
+    std::vector<std::string> flags = common;
+    flags.insert(flags.end(), {"--steps", "1000000"});
+    peers.push_back(startPeer(dir, i, flags));
+  }
+  for (int i = 0; i < kFounders; ++i) {
+    ASSERT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".out"),
+                            "\"phase\":\"training\"",
+                            milliseconds(120000)))
+        << describeLogs(dir, kFounders);
+  }
+  peers[2]->signal(SIGTERM);
+  ASSERT_EQ(peers[2]->waitFor(milliseconds(10000)), 0) << describeLogs(dir, kFounders);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(waitForText(
+        dir.file("peer" + std::to_string(i) + ".log"), "peer2 is left", milliseconds(10000)))
+        << describeLogs(dir, kFounders);
+  }
+  std::vector<std::string> flags = common;
+  flags.insert(flags.end(), {"--steps", "200"});
+  std::unique_ptr<ChildProcess> back = startJoiner(dir, "peer2", flags);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".log"),
+                            "peer2 is alive (was left",
+                            milliseconds(30000)))
+        << describeLogs(dir, kFounders);
+  }
+  ASSERT_TRUE(waitForText(dir.file("peer2.log"), "training done", milliseconds(60000)))
+      << readFile(dir.file("peer2.log"));
+  for (int i = 0; i < 2; ++i) {
+    peers[static_cast<std::size_t>(i)]->signal(SIGUSR2);
+  }
+  EXPECT_EQ(back->waitFor(milliseconds(60000)), 0) << readFile(dir.file("peer2.log"));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(peers[static_cast<std::size_t>(i)]->waitFor(milliseconds(60000)), 0)
+        << describeLogs(dir, kFounders);
+    nlohmann::json s = readJson(dir.file("peer" + std::to_string(i) + ".json"));
+    EXPECT_EQ(s["final_members"], nlohmann::json({"peer0", "peer1", "peer2"}));
+  }
+}
+
 TEST(Join, WithoutTheSwarmKeyNobodyGetsIn) {
   TempDir dir;
   writePeers(dir, 2);

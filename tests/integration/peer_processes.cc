@@ -43,7 +43,10 @@ Result runMurmur(const TempDir& dir,
 }
 
 // `murmur run` for peer i of the peers file, plus extra flags.
-std::unique_ptr<ChildProcess> startPeer(const TempDir& dir, int i, std::vector<std::string> extra) {
+std::unique_ptr<ChildProcess> startPeer(const TempDir& dir,
+                                        int i,
+                                        std::vector<std::string> extra,
+                                        std::vector<std::string> launcher) {
   std::string name = "peer" + std::to_string(i);
   std::vector<std::string> argv = {murmurBinary(),
                                    "run",
@@ -58,7 +61,33 @@ std::unique_ptr<ChildProcess> startPeer(const TempDir& dir, int i, std::vector<s
                                    "--control",
                                    "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.begin(), launcher.begin(), launcher.end());
   return std::make_unique<ChildProcess>(argv, dir.file(name + ".out"), dir.file(name + ".log"));
+}
+
+nlohmann::json waitForStep(const TempDir& dir,
+                           int i,
+                           std::int64_t step,
+                           std::chrono::milliseconds timeout) {
+  const std::string path = dir.file("peer" + std::to_string(i) + ".out");
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (int records = 1;; ++records) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    // One record a second: wait for the next (inotify), then look at the newest.
+    if (left.count() <= 0 || !waitForLines(path, "\"event\":\"progress\"", records, left)) {
+      return nullptr;
+    }
+    std::string text = readFile(path);
+    while (!text.empty() && text.back() == '\n') {
+      text.pop_back();
+    }
+    nlohmann::json record =
+        nlohmann::json::parse(text.substr(text.rfind('\n') + 1), nullptr, false);
+    if (!record.is_discarded() && record.value("step", std::int64_t{0}) >= step) {
+      return record;
+    }
+  }
 }
 
 }  // namespace murmur::tests

@@ -34,7 +34,18 @@ std::string describeLogs(const TempDir& dir, int peers);
 std::string writePeers(const TempDir& dir, int n);
 
 // `murmur run` for peer i of the peers file with --progress-json and --summary-json peerI.json,
-// plus `extra` flags; stdout to peerI.out, stderr (the log) to peerI.log.
-std::unique_ptr<ChildProcess> startPeer(const TempDir& dir, int i, std::vector<std::string> extra);
+// plus `extra` flags; stdout to peerI.out, stderr (the log) to peerI.log. `launcher` goes before
+// the binary (e.g. `ip netns exec NS`).
+std::unique_ptr<ChildProcess> startPeer(const TempDir& dir,
+                                        int i,
+                                        std::vector<std::string> extra,
+                                        std::vector<std::string> launcher = {});
+
+// The newest progress record of peer i (peerI.out), waiting up to `timeout` for one whose step
+// is at least `step`; a null JSON value if none came.
+nlohmann::json waitForStep(const TempDir& dir,
+                           int i,
+                           std::int64_t step,
+                           std::chrono::milliseconds timeout);
 
 }  // namespace murmur::tests

@@ -72,6 +72,37 @@ TEST(ZmqTransport, SendToAnAbsentPeerFailsAtOnce) {
   EXPECT_FALSE(a.send(1, std::vector<std::byte>(8), {}));
 }
 
+// Fault injection: a message is held for the injected latency, then delivered whole and in order.
+// (A lower bound only: it can never arrive early, whatever the machine's load.)
+TEST(ZmqTransport, InjectedLatencyHoldsEveryMessageAtLeastThatLong) {
+  TransportOptions options{"tcp://127.0.0.1:*", "alice"};
+  options.injectedLatency = milliseconds(150);
+  ZmqTransport a(options);
+  ZmqTransport b(TransportOptions{"tcp://127.0.0.1:*", "bob"});
+  a.connect(1, b.boundAddress());
+  const auto sentAt = std::chrono::steady_clock::now();
+  // Held, so accepted before the connection is even up.
+  for (std::uint8_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(a.send(1, std::vector<std::byte>(4, std::byte{i}), {}));
+  }
+  std::vector<InboundMessage> got;
+  auto end = sentAt + std::chrono::seconds(10);
+  while (got.size() < 3 && std::chrono::steady_clock::now() < end) {
+    a.poll(milliseconds(5));  // the sender's poll releases what is due
+    for (auto& m : b.poll(milliseconds(5))) {
+      if (got.empty()) {
+        EXPECT_GE(std::chrono::steady_clock::now() - sentAt, milliseconds(150));
+      }
+      got.push_back(std::move(m));
+    }
+  }
+  ASSERT_EQ(got.size(), 3U);
+  for (std::uint8_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].frames[0].data[0], std::byte{i}) << "out of order";
+  }
+  EXPECT_EQ(a.bytesSent(), 12U);
+}
+
 TEST(ZmqTransport, WakeInterruptsAPoll) {
   ZmqTransport a(TransportOptions{"tcp://127.0.0.1:*", "alice"});
   a.wake();

@@ -1,6 +1,8 @@
 #include "tests/support/test_support.h"
 
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -65,7 +67,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
       raw.push_back(const_cast<char*>(arg.c_str()));
     }
     raw.push_back(nullptr);
-    execv(raw[0], raw.data());
+    execvp(raw[0], raw.data());  // a bare name (e.g. `ip`) is looked up in PATH
+    std::fprintf(stderr, "cannot execute %s: %s\n", raw[0], std::strerror(errno));
     _exit(127);
   }
   pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));

@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   clang-format
+  iproute2 nftables
   dataset-fashion-mnist
 )
 

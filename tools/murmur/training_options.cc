@@ -1,5 +1,7 @@
 #include "tools/murmur/training_options.h"
 
+#include <algorithm>
+
 #include "runtime/error.h"
 #include "runtime/log.h"
 
@@ -75,6 +77,11 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
                        flags.suspicionTimeoutSeconds,
                        "SWIM: seconds a suspect has to refute before it is declared dead (down to "
                        "half of it as other members confirm the suspicion)"));
+  group(
+      app.add_option("--inject-latency",
+                     flags.injectLatencyMs,
+                     "Fault injection: milliseconds every message we send waits before it goes "
+                     "out (WAN-like latency on loopback or a LAN; nothing is lost or reordered)"));
   group(app.add_option("--log",
                        flags.log,
                        "Log levels: LEVEL or LEVEL,SUBSYSTEM:LEVEL,... (debug, info, warn, "
@@ -104,7 +111,17 @@ void finishTrainingOptions(TrainingFlags& flags) {
   o.exchange.replyTimeout = runtime::fromSeconds(flags.exchangeTimeoutSeconds);
   o.exchange.paramsTimeout = runtime::fromSeconds(flags.exchangeTimeoutSeconds * 2);
   o.membership.probeInterval = runtime::fromSeconds(flags.probeIntervalSeconds);
-  o.membership.probeTimeout = o.membership.probeInterval * 2 / 5;
+  MURMUR_REQUIRE(flags.injectLatencyMs >= 0, "--inject-latency must be ≥ 0 ms");
+  o.injectedLatency = runtime::fromSeconds(flags.injectLatencyMs / 1000);
+  // A direct probe must outlive a round trip (4×: queueing behind model payloads included).
+  o.membership.probeTimeout = std::max(o.membership.probeInterval * 2 / 5, 4 * o.injectedLatency);
+  MURMUR_REQUIRE(o.membership.probeTimeout < o.membership.probeInterval,
+                 "--inject-latency ",
+                 flags.injectLatencyMs,
+                 " ms needs a --probe-interval above 4 round trips (",
+                 runtime::toSeconds(4 * o.injectedLatency),
+                 " s), got ",
+                 flags.probeIntervalSeconds);
   o.membership.suspicionMax = runtime::fromSeconds(flags.suspicionTimeoutSeconds);
   o.membership.suspicionMin = o.membership.suspicionMax / 2;
   runtime::configureLogging(flags.log);

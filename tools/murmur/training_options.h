@@ -21,6 +21,7 @@ struct TrainingFlags {
   double exchangeTimeoutSeconds = 1.0;
   double probeIntervalSeconds = 0.5;
   double suspicionTimeoutSeconds = 4.0;
+  double injectLatencyMs = 0;  // fault injection: one-way delay on every message we send
   std::string log = "info";
   bool logJson = false;
 };
