@@ -208,6 +208,22 @@ TEST(Join, AMemberThatLeftComesBackUnderItsName) {
     nlohmann::json s = readJson(dir.file("peer" + std::to_string(i) + ".json"));
     EXPECT_EQ(s["final_members"], nlohmann::json({"peer0", "peer1", "peer2"}));
   }
+  // `murmur report` turns the separately written summaries into the swarm report.
+  std::vector<std::string> files = {
+      dir.file("peer0.json"), dir.file("peer1.json"), dir.file("peer2.json")};
+  std::vector<std::string> reportArgs = {"report", "--json"};
+  reportArgs.insert(reportArgs.end(), files.begin(), files.end());
+  Result report = runMurmur(dir, reportArgs);
+  ASSERT_EQ(report.code, 0) << report.err;
+  nlohmann::json r = nlohmann::json::parse(report.out, nullptr, false);
+  ASSERT_TRUE(r.is_object()) << report.out;
+  EXPECT_EQ(r["peers"], 3);
+  EXPECT_TRUE(r["average_agreed"].get<bool>());
+  EXPECT_DOUBLE_EQ(r["test_accuracy_avg_model"].get<double>(),
+                   readJson(files[0])["test_accuracy_avg_model"].get<double>());
+  Result missing = runMurmur(dir, {"report", files[0], dir.file("nobody.json")});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("nobody.json is missing"), std::string::npos) << missing.err;
 }
 
 TEST(Join, WithoutTheSwarmKeyNobodyGetsIn) {

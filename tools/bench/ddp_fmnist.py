@@ -7,6 +7,9 @@ identical on every rank) and the final accuracy, as JSON with --json. Needs Debi
 python3-torch (apt-get install python3-torch); not used by the tests.
 
     python3 tools/bench/ddp_fmnist.py --procs 4 --steps 2000 --json
+
+One rank per process, for ranks on different hosts (tools/bench/slow_link.sh runs them in network
+namespaces): --rank R --master HOST:PORT [--start-time UNIX]; rank 0 prints the result.
 """
 import argparse
 import gzip
@@ -62,10 +65,9 @@ def accuracy(model, x, y):
         return (model(x).argmax(1) == y).float().mean().item()
 
 
-def worker(rank, args, port, start, queue):
+def worker(rank, args, master, start, queue):
     torch.set_num_threads(1)
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(port)
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = master.rsplit(":", 1)
     dist.init_process_group("gloo", rank=rank, world_size=args.procs)
     torch.manual_seed(args.seed)
     x, y = load_idx(args.data, "train")
@@ -111,17 +113,34 @@ def main():
     p.add_argument("--eval-samples", type=int, default=2000)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--rank", type=int, help="run only this rank (with --master)")
+    p.add_argument("--master", help="HOST:PORT of rank 0's rendezvous (with --rank)")
+    p.add_argument("--start-time", type=float, help="Unix time that reported times count from")
     args = p.parse_args()
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    start = time.time()
-    mp.start_processes(worker, args=(args, port, start, queue), nprocs=args.procs, join=True,
-                       start_method="spawn")
-    r = queue.get()
+    start = args.start_time or time.time()
+    if args.rank is not None:
+        if not args.master:
+            p.error("--rank needs --master HOST:PORT")
+
+        class Result:  # rank 0's result, where the multi-process mode uses a queue
+            def put(self, value):
+                self.value = value
+
+        result = Result()
+        worker(args.rank, args, args.master, start, result)
+        if args.rank != 0:
+            return
+        r = result.value
+    else:
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            master = f"127.0.0.1:{s.getsockname()[1]}"
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        mp.start_processes(worker, args=(args, master, start, queue), nprocs=args.procs,
+                           join=True, start_method="spawn")
+        r = queue.get()
     reach = lambda target: next((t for t, a in r["timeline"] if a >= target), -1)
     out = {"procs": args.procs, "steps_per_proc": args.steps, "test_accuracy": r["final"],
            "wall_seconds": r["wall"], "seconds_to_0.85": reach(0.85),

@@ -21,5 +21,6 @@ int membersCommand(const std::vector<std::string>& args);
 int topCommand(const std::vector<std::string>& args);
 int leaveCommand(const std::vector<std::string>& args);
 int keygenCommand(const std::vector<std::string>& args);
+int reportCommand(const std::vector<std::string>& args);
 
 }  // namespace murmur::tools

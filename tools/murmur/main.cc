@@ -21,6 +21,7 @@ Usage:
   murmur top     --control HOST:PORT       live table of every member
   murmur leave   --control HOST:PORT       ask a peer to leave gracefully
   murmur keygen  --out DIR                 a swarm key for --swarm-key (encrypted, authenticated)
+  murmur report  peer0.json peer1.json ... the swarm report from peers run separately
   murmur <command> --help                  every option, with its default
 
 Start here:   murmur swarm          (4 peers, LeNet-5 on Fashion-MNIST, about two minutes)
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
   }
   if (command == "keygen") {
     return murmur::tools::keygenCommand(args);
+  }
+  if (command == "report") {
+    return murmur::tools::reportCommand(args);
   }
   std::fprintf(stderr, "murmur: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return murmur::tools::kExitUsage;
