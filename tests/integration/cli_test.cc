@@ -29,6 +29,8 @@ TEST(Cli, HelpTeachesEveryCommand) {
   }
   EXPECT_NE(run.out.find("=ring"), std::string::npos) << "defaults are shown";
   EXPECT_EQ(runMurmur(dir, {"swarm", "--help"}).code, 0);
+  EXPECT_NE(top.out.find("murmur report"), std::string::npos);
+  EXPECT_EQ(runMurmur(dir, {"report", "--help"}).code, 0);
   for (const char* command : {"status", "members", "top", "leave"}) {
     Result help = runMurmur(dir, {command, "--help"});
     EXPECT_EQ(help.code, 0) << command;
@@ -54,6 +56,11 @@ TEST(Cli, BadUsageExitsWithCodeTwoAndSaysWhy) {
   EXPECT_NE(badRate.err.find("--rate"), std::string::npos) << badRate.err;
   Result badModel = runMurmur(dir, {"swarm", "--model", "gpt"});
   EXPECT_EQ(badModel.code, 2);
+  // An injected latency whose round trips outlast the probe period would make every peer suspect.
+  Result slowProbes = runMurmur(
+      dir, {"run", "--peers", "tcp://127.0.0.1:1,tcp://127.0.0.1:2", "--inject-latency", "200"});
+  EXPECT_EQ(slowProbes.code, 2);
+  EXPECT_NE(slowProbes.err.find("--probe-interval"), std::string::npos) << slowProbes.err;
 }
 
 TEST(Cli, MissingDatasetIsAClearErrorWithCodeTwo) {
