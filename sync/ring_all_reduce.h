@@ -1,0 +1,91 @@
+// The ring all-reduce of an FDA sync (specs/fda.md §4.3), sans-I/O: the K members of an agreed
+// view (ordered by id) average a d-vector in 2(K−1) steps, each moving one of K segments to the
+// next member of the ring: K−1 reduce-scatter steps (receive, add), then K−1 all-gather steps
+// (receive, copy). Every segment's sum is accumulated in one fixed order along the ring and then
+// only copied, so the mean is bit-identical on every member. Chunks carry (epoch, attempt): a
+// member that fails makes the caller abort and retry with a smaller view as the next attempt, and
+// chunks of another epoch or attempt are refused. Chunks that arrive early are held.
+// Thread: one owner.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "runtime/ids.h"
+
+namespace murmur::sync {
+
+enum class RingPhase : std::uint8_t { kReduceScatter, kAllGather };
+
+struct RingChunk {
+  std::uint64_t epoch = 0;
+  std::uint32_t attempt = 0;
+  RingPhase phase = RingPhase::kReduceScatter;
+  std::uint32_t step = 0;     // 0 .. K−2 within the phase
+  std::uint32_t segment = 0;  // which of the K segments
+  std::vector<float> data;
+};
+
+struct OutgoingChunk {
+  runtime::PeerId to;
+  RingChunk chunk;
+};
+
+enum class ChunkVerdict : std::uint8_t {
+  kAccepted,
+  kHeld,
+  kWrongRound,
+  kNotFromPredecessor,
+  kMalformed
+};
+
+class RingAllReduce {
+ public:
+  // `view` holds every member once, ourselves included; it is sorted here. `values` is our vector.
+  RingAllReduce(std::vector<runtime::PeerId> view,
+                runtime::PeerId self,
+                std::uint64_t epoch,
+                std::uint32_t attempt,
+                std::vector<float> values);
+
+  // The first chunk to send (none when we are alone).
+  std::vector<OutgoingChunk> start();
+
+  // A chunk from `from`. Appends what to send next to `out`.
+  ChunkVerdict onChunk(runtime::PeerId from,
+                       const RingChunk& chunk,
+                       std::vector<OutgoingChunk>& out);
+
+  bool done() const { return done_; }
+
+  // The mean over the view (valid once done()).
+  const std::vector<float>& result() const { return values_; }
+
+  const std::vector<runtime::PeerId>& view() const { return view_; }
+
+  runtime::PeerId successor() const { return view_[(position_ + 1) % view_.size()]; }
+
+  runtime::PeerId predecessor() const {
+    return view_[(position_ + view_.size() - 1) % view_.size()];
+  }
+
+ private:
+  std::pair<std::size_t, std::size_t> bounds(std::uint32_t segment) const;
+  OutgoingChunk chunkFor(RingPhase phase, std::uint32_t step, std::uint32_t segment) const;
+  void absorb(const RingChunk& chunk, std::vector<OutgoingChunk>& out);
+
+  std::vector<runtime::PeerId> view_;
+  std::size_t position_ = 0;
+  std::uint64_t epoch_;
+  std::uint32_t attempt_;
+  std::vector<float> values_;
+  RingPhase phase_ = RingPhase::kReduceScatter;
+  std::uint32_t step_ = 0;  // the next step we expect to receive
+  bool done_ = false;
+  std::map<std::pair<RingPhase, std::uint32_t>, RingChunk> early_;
+};
+
+}  // namespace murmur::sync
