@@ -1,10 +1,22 @@
 #include "sync/ring_all_reduce.h"
 
 #include <algorithm>
+#include <string>
 
 #include "runtime/error.h"
+#include "runtime/rng.h"
 
 namespace murmur::sync {
+
+std::uint64_t viewDigest(const std::vector<runtime::PeerId>& view) {
+  std::string bytes;
+  for (runtime::PeerId id : view) {
+    for (int shift = 0; shift < 32; shift += 8) {
+      bytes.push_back(static_cast<char>((id.value >> shift) & 0xFF));
+    }
+  }
+  return runtime::stableHash(bytes);
+}
 
 RingAllReduce::RingAllReduce(std::vector<runtime::PeerId> view,
                              runtime::PeerId self,
@@ -18,6 +30,7 @@ RingAllReduce::RingAllReduce(std::vector<runtime::PeerId> view,
   auto at = std::find(view_.begin(), view_.end(), self);
   MURMUR_REQUIRE(at != view_.end(), "a ring view must hold ourselves");
   position_ = static_cast<std::size_t>(at - view_.begin());
+  digest_ = viewDigest(view_);
   MURMUR_REQUIRE(values_.size() >= view_.size(), "fewer values than ring members");
   done_ = view_.size() == 1;
 }
@@ -36,6 +49,7 @@ OutgoingChunk RingAllReduce::chunkFor(RingPhase phase,
   out.to = successor();
   out.chunk.epoch = epoch_;
   out.chunk.attempt = attempt_;
+  out.chunk.view = digest_;
   out.chunk.phase = phase;
   out.chunk.step = step;
   out.chunk.segment = segment;
@@ -57,6 +71,9 @@ ChunkVerdict RingAllReduce::onChunk(runtime::PeerId from,
                                     std::vector<OutgoingChunk>& out) {
   if (chunk.epoch != epoch_ || chunk.attempt != attempt_) {
     return ChunkVerdict::kWrongRound;
+  }
+  if (chunk.view != digest_) {
+    return ChunkVerdict::kOtherView;
   }
   if (from != predecessor()) {
     return ChunkVerdict::kNotFromPredecessor;

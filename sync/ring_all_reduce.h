@@ -20,9 +20,13 @@ namespace murmur::sync {
 
 enum class RingPhase : std::uint8_t { kReduceScatter, kAllGather };
 
+// A digest of a (sorted) view: chunks carry it, so that a ring built on another view is noticed.
+std::uint64_t viewDigest(const std::vector<runtime::PeerId>& view);
+
 struct RingChunk {
   std::uint64_t epoch = 0;
   std::uint32_t attempt = 0;
+  std::uint64_t view = 0;  // viewDigest of the sender's view
   RingPhase phase = RingPhase::kReduceScatter;
   std::uint32_t step = 0;     // 0 .. K−2 within the phase
   std::uint32_t segment = 0;  // which of the K segments
@@ -36,10 +40,11 @@ struct OutgoingChunk {
 
 enum class ChunkVerdict : std::uint8_t {
   kAccepted,
-  kHeld,
-  kWrongRound,
-  kNotFromPredecessor,
-  kMalformed
+  kHeld,                // early: kept until its turn
+  kWrongRound,          // another epoch or attempt
+  kOtherView,           // the sender's ring is built on another view: retry the sync
+  kNotFromPredecessor,  // only our predecessor sends to us
+  kMalformed,           // wrong segment or size, or a replay
 };
 
 class RingAllReduce {
@@ -81,6 +86,7 @@ class RingAllReduce {
   std::size_t position_ = 0;
   std::uint64_t epoch_;
   std::uint32_t attempt_;
+  std::uint64_t digest_;
   std::vector<float> values_;
   RingPhase phase_ = RingPhase::kReduceScatter;
   std::uint32_t step_ = 0;  // the next step we expect to receive

@@ -89,6 +89,7 @@ TEST(RingAllReduce, RefusesChunksOfAnotherRoundAStrangerOrTheWrongShape) {
   RingChunk good;
   good.epoch = 4;
   good.attempt = 2;
+  good.view = viewDigest(view);
   good.segment = 0;  // reduce-scatter step 0: our predecessor's own segment
   good.data.assign(10, 2.0F);
   std::vector<OutgoingChunk> next;
@@ -99,6 +100,11 @@ TEST(RingAllReduce, RefusesChunksOfAnotherRoundAStrangerOrTheWrongShape) {
   stale.epoch = 3;
   EXPECT_EQ(ring.onChunk(PeerId{0}, stale, next), ChunkVerdict::kWrongRound);
   EXPECT_EQ(ring.onChunk(PeerId{2}, good, next), ChunkVerdict::kNotFromPredecessor);
+  RingChunk otherView = good;
+  otherView.view = viewDigest({PeerId{0}, PeerId{1}, PeerId{2}, PeerId{3}});
+  EXPECT_EQ(ring.onChunk(PeerId{0}, otherView, next), ChunkVerdict::kOtherView);
+  EXPECT_NE(viewDigest({PeerId{0}, PeerId{1}, PeerId{2}}),
+            viewDigest({PeerId{0}, PeerId{1}, PeerId{3}}));
   RingChunk shape = good;
   shape.data.resize(9);
   EXPECT_EQ(ring.onChunk(PeerId{0}, shape, next), ChunkVerdict::kMalformed);
