@@ -380,6 +380,12 @@ void Membership::apply(runtime::PeerId from,
 }
 
 std::vector<MemberUpdate> Membership::piggyback(runtime::PeerId to, std::size_t limit) {
+  // Exhausted news goes now, not after the last send: that send may yet be refused (notSent).
+  const std::uint32_t limitSends = retransmitLimit();
+  gossip_.erase(
+      std::remove_if(
+          gossip_.begin(), gossip_.end(), [&](const Gossip& g) { return g.sent >= limitSends; }),
+      gossip_.end());
   // News about the receiver first, then the least-sent.
   std::stable_sort(gossip_.begin(), gossip_.end(), [&](const Gossip& a, const Gossip& b) {
     bool aTo = a.update.member == to;
@@ -403,12 +409,17 @@ std::vector<MemberUpdate> Membership::piggyback(runtime::PeerId to, std::size_t 
     out.push_back(g.update);
     ++g.sent;
   }
-  const std::uint32_t limitSends = retransmitLimit();
-  gossip_.erase(
-      std::remove_if(
-          gossip_.begin(), gossip_.end(), [&](const Gossip& g) { return g.sent >= limitSends; }),
-      gossip_.end());
   return out;
+}
+
+void Membership::notSent(const std::vector<MemberUpdate>& updates) {
+  for (const MemberUpdate& u : updates) {
+    auto it = std::find_if(
+        gossip_.begin(), gossip_.end(), [&](const Gossip& g) { return g.update == u; });
+    if (it != gossip_.end() && it->sent > 0) {
+      --it->sent;
+    }
+  }
 }
 
 void Membership::leave(runtime::TimePoint /*now*/) {

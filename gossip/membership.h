@@ -121,6 +121,10 @@ class Membership {
   // transmissions.
   std::vector<MemberUpdate> piggyback(runtime::PeerId to, std::size_t limit);
 
+  // The message that carried `updates` (from piggyback) was refused by the transport: they do not
+  // count as transmitted (a peer still starting up must not use up the news).
+  void notSent(const std::vector<MemberUpdate>& updates);
+
   // We leave: our state becomes LEFT at a new incarnation, to be disseminated.
   void leave(runtime::TimePoint now);
 

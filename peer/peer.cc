@@ -935,7 +935,8 @@ bool Peer::sendMessage(runtime::PeerId to,
   if (target) {
     envelope.target = nameOf(*target);
   }
-  envelope.updates = toWire(membership_.piggyback(to, kPiggybackUpdates));
+  const std::vector<gossip::MemberUpdate> updates = membership_.piggyback(to, kPiggybackUpdates);
+  envelope.updates = toWire(updates);
   envelope.seq = seq;
   envelope.runHash = options_.runHash;
   envelope.step = localStep_.load(std::memory_order_relaxed);
@@ -957,6 +958,7 @@ bool Peer::sendMessage(runtime::PeerId to,
   }
   std::vector<std::byte> head = wire::encodeEnvelope(envelope);
   if (!transport_.send(to.value, head, payloads)) {
+    membership_.notSent(updates);
     metrics_.counter("sends_refused_total").add();
     return false;
   }

@@ -2,6 +2,7 @@
 // exchanging probes with piggybacked updates, where members crash, pause (SIGSTOP) and leave.
 #include "gossip/membership.h"
 
+#include <algorithm>
 #include <deque>
 #include <vector>
 
@@ -283,6 +284,35 @@ TEST(Membership, AMemberThatLeftRejoinsUnderItsNameWithAHigherIncarnation) {
   m.heard(runtime::PeerId{1}, 5000, t0 + seconds(3));  // a new process, same name
   EXPECT_EQ(m.state(runtime::PeerId{1}), MemberState::kAlive);
   EXPECT_TRUE(m.usable(runtime::PeerId{1}));
+}
+
+// Regression (CI, session 4): news piggybacked on sends the transport refused (a peer still
+// starting) was counted as sent, and could run out before anyone received it.
+TEST(Membership, NewsOnARefusedSendIsNotUsedUp) {
+  runtime::TimePoint t0{seconds(5)};
+  Membership m(runtime::PeerId{0}, 10, t0, {}, 1);
+  for (std::uint32_t i = 1; i <= 3; ++i) {
+    m.addPending(runtime::PeerId{i});
+    m.heard(runtime::PeerId{i}, 20, t0);
+  }
+  (void)m.piggyback(runtime::PeerId{1}, 100);  // the ALIVE news of the heard members, once
+  m.apply(
+      runtime::PeerId{2}, {{runtime::PeerId{2}, MemberState::kLeft, 21, runtime::PeerId{2}}}, t0);
+  auto carriesLeft = [](const std::vector<MemberUpdate>& updates) {
+    return std::any_of(updates.begin(), updates.end(), [](const MemberUpdate& u) {
+      return u.member == runtime::PeerId{2} && u.state == MemberState::kLeft;
+    });
+  };
+  for (int refused = 0; refused < 50; ++refused) {
+    std::vector<MemberUpdate> sent = m.piggyback(runtime::PeerId{3}, 6);
+    ASSERT_TRUE(carriesLeft(sent)) << "after " << refused << " refused sends";
+    m.notSent(sent);
+  }
+  int delivered = 0;
+  while (carriesLeft(m.piggyback(runtime::PeerId{3}, 6))) {
+    ++delivered;
+  }
+  EXPECT_GT(delivered, 1) << "every real send counts, up to the retransmit limit";
 }
 
 TEST(Membership, SuspicionOfSelfIsRefutedWithAHigherIncarnation) {

@@ -180,6 +180,17 @@ TEST(Join, AMemberThatLeftComesBackUnderItsName) {
                             milliseconds(120000)))
         << describeLogs(dir, kFounders);
   }
+  // A member that has been one: everybody heard from it (and it from them) first.
+  for (int i = 0; i < kFounders; ++i) {
+    for (int j = 0; j < kFounders; ++j) {
+      if (i != j) {
+        ASSERT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".log"),
+                                "peer" + std::to_string(j) + " is alive",
+                                milliseconds(30000)))
+            << describeLogs(dir, kFounders);
+      }
+    }
+  }
   peers[2]->signal(SIGTERM);
   ASSERT_EQ(peers[2]->waitFor(milliseconds(10000)), 0) << describeLogs(dir, kFounders);
   for (int i = 0; i < 2; ++i) {
