@@ -76,18 +76,20 @@ void AmsSketch::clear() {
   std::fill(cells_.begin(), cells_.end(), 0.0);
 }
 
-double AmsSketch::secondMoment() const {
-  std::vector<double> rows(shape_.depth);
-  for (std::uint32_t j = 0; j < shape_.depth; ++j) {
-    const double* row = &cells_[static_cast<std::size_t>(j) * shape_.width];
+double AmsSketch::secondMoment(const std::vector<double>& cells, SketchShape shape) {
+  MURMUR_REQUIRE(cells.size() == static_cast<std::size_t>(shape.depth) * shape.width,
+                 "sketch cells do not match the sketch's shape");
+  std::vector<double> rows(shape.depth);
+  for (std::uint32_t j = 0; j < shape.depth; ++j) {
+    const double* row = &cells[static_cast<std::size_t>(j) * shape.width];
     double sum = 0;
-    for (std::uint32_t b = 0; b < shape_.width; ++b) {
+    for (std::uint32_t b = 0; b < shape.width; ++b) {
       sum += row[b] * row[b];
     }
     rows[j] = sum;
   }
-  std::nth_element(rows.begin(), rows.begin() + shape_.depth / 2, rows.end());
-  return rows[shape_.depth / 2];
+  std::nth_element(rows.begin(), rows.begin() + shape.depth / 2, rows.end());
+  return rows[shape.depth / 2];
 }
 
 double AmsSketch::epsilon() const {

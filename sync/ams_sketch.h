@@ -38,7 +38,10 @@ class AmsSketch {
   void clear();
 
   // M₂: the median over rows of the row's Σ bucket², an estimate of ‖v‖².
-  double secondMoment() const;
+  double secondMoment() const { return secondMoment(cells_, shape_); }
+
+  // The same for cells of this shape held elsewhere (a mean of sketches), without a copy.
+  static double secondMoment(const std::vector<double>& cells, SketchShape shape);
 
   // ε = 1/√W of the bound ‖v‖² ≥ M₂/(1 + ε) (a heuristic constant: specs/fda.md pitfall 1).
   double epsilon() const;
@@ -49,8 +52,6 @@ class AmsSketch {
   SketchShape shape() const { return shape_; }
 
   const std::vector<double>& cells() const { return cells_; }  // row-major D × W
-
-  std::vector<double>& cells() { return cells_; }
 
   const std::vector<std::uint64_t>& coefficients() const { return coefficients_; }  // 6 per row
 

@@ -108,12 +108,9 @@ double FdaEstimator::estimate(const FdaState& mean) const {
       return mean.a;
     case FdaVariant::kLinear:
       return mean.a - mean.b * mean.b;
-    case FdaVariant::kSketch: {
-      MURMUR_REQUIRE(mean.sketch.size() == sketch_->cells().size(), "not a sketch state");
-      AmsSketch s = *sketch_;
-      s.cells() = mean.sketch;
-      return mean.a - s.secondMoment() / (1 + s.epsilon());
-    }
+    case FdaVariant::kSketch:
+      return mean.a -
+             AmsSketch::secondMoment(mean.sketch, sketch_->shape()) / (1 + sketch_->epsilon());
   }
   return mean.a;
 }

@@ -44,7 +44,7 @@ class FdaEstimator {
   // equal (pitfall 9). Call once per round, with bit-identical references on every peer.
   void setDirection(const float* refNew, const float* refOld);
 
-  // S_k of u = x − ref, in one pass.
+  // S_k of u = x − ref: one pass over x and ref (Sketch: then the drift through each row).
   FdaState localState(const float* x, const float* ref);
 
   // H(S̄): Naive ā; Linear ā − b̄²; Sketch ā − M₂(s̄k)/(1 + ε).

@@ -16,6 +16,8 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kFounders = 3;
+const std::vector<std::string> kSynthetic = {
+    "--synthetic", "2048", "--model", "mlp", "--eval-interval", "0"};
 
 // `murmur run --join` of the founders' peer0 and peer1, as `name`, plus extra flags.
 std::unique_ptr<ChildProcess> startJoiner(const TempDir& dir,
@@ -47,27 +49,36 @@ std::unique_ptr<ChildProcess> startJoiner(const TempDir& dir,
   return std::make_unique<ChildProcess>(argv, dir.file(name + ".out"), dir.file(name + ".log"));
 }
 
+// Writes a peers file for n founders and starts them with `flags`, training until told to finish
+// (SIGUSR2); returns once each has printed `trainingRecords` progress records while training.
+void startFounders(const TempDir& dir,
+                   int n,
+                   std::vector<std::string> flags,
+                   int trainingRecords,
+                   std::vector<std::unique_ptr<ChildProcess>>& peers) {
+  writePeers(dir, n);
+  flags.insert(flags.end(), {"--steps", "1000000"});
+  for (int i = 0; i < n; ++i) {
+    peers.push_back(startPeer(dir, i, flags));
+  }
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(waitForLines(dir.file("peer" + std::to_string(i) + ".out"),
+                             "\"phase\":\"training\"",
+                             trainingRecords,
+                             milliseconds(120000)))
+        << describeLogs(dir, n);
+  }
+}
+
 TEST(Join, LatePeerIsEverywhereWithinFiveSecondsAndTrainsToTheOthersAccuracy) {
   if (!haveFashionMnist()) {
     GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
   }
   TempDir dir;
-  writePeers(dir, kFounders);
   std::vector<std::string> common = {
       "--data", fashionMnistDir(), "--model", "mlp", "--eval-interval", "0"};
   std::vector<std::unique_ptr<ChildProcess>> peers;
-  for (int i = 0; i < kFounders; ++i) {
-    std::vector<std::string> flags = common;
-    flags.insert(flags.end(), {"--steps", "1000000"});  // told to finish below
-    peers.push_back(startPeer(dir, i, flags));
-  }
-  for (int i = 0; i < kFounders; ++i) {
-    ASSERT_TRUE(waitForLines(dir.file("peer" + std::to_string(i) + ".out"),
-                             "\"phase\":\"training\"",
-                             4,
-                             milliseconds(120000)))
-        << describeLogs(dir, kFounders);
-  }
+  ASSERT_NO_FATAL_FAILURE(startFounders(dir, kFounders, common, 4, peers));
   std::vector<std::string> flags = common;
   flags.insert(flags.end(), {"--steps", "400"});
   std::unique_ptr<ChildProcess> late = startJoiner(dir, "late", flags);
@@ -110,21 +121,8 @@ TEST(Join, LatePeerIsEverywhereWithinFiveSecondsAndTrainsToTheOthersAccuracy) {
 
 TEST(Join, RefusesAnotherModelAnotherVersionAndATakenNameWithExitCodeFour) {
   TempDir dir;
-  writePeers(dir, 2);
-  std::vector<std::string> common = {
-      "--synthetic", "2048", "--model", "mlp", "--eval-interval", "0"};
   std::vector<std::unique_ptr<ChildProcess>> peers;
-  for (int i = 0; i < 2; ++i) {
-    std::vector<std::string> flags = common;
-    flags.insert(flags.end(), {"--steps", "1000000"});
-    peers.push_back(startPeer(dir, i, flags));
-  }
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".out"),
-                            "\"phase\":\"training\"",
-                            milliseconds(120000)))
-        << describeLogs(dir, 2);
-  }
+  ASSERT_NO_FATAL_FAILURE(startFounders(dir, 2, kSynthetic, 1, peers));
 
   struct Case {
     std::string name;
@@ -165,21 +163,8 @@ TEST(Join, RefusesAnotherModelAnotherVersionAndATakenNameWithExitCodeFour) {
 // the others revive it (LEFT → ALIVE on its higher incarnation), reconnect, and average with it.
 TEST(Join, AMemberThatLeftComesBackUnderItsName) {
   TempDir dir;
-  writePeers(dir, kFounders);
-  const std::vector<std::string> common = {
-      "--synthetic", "2048", "--model", "mlp", "--eval-interval", "0"};
   std::vector<std::unique_ptr<ChildProcess>> peers;
-  for (int i = 0; i < kFounders; ++i) {
-    std::vector<std::string> flags = common;
-    flags.insert(flags.end(), {"--steps", "1000000"});
-    peers.push_back(startPeer(dir, i, flags));
-  }
-  for (int i = 0; i < kFounders; ++i) {
-    ASSERT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".out"),
-                            "\"phase\":\"training\"",
-                            milliseconds(120000)))
-        << describeLogs(dir, kFounders);
-  }
+  ASSERT_NO_FATAL_FAILURE(startFounders(dir, kFounders, kSynthetic, 1, peers));
   // A member that has been one: everybody heard from it (and it from them) first.
   for (int i = 0; i < kFounders; ++i) {
     for (int j = 0; j < kFounders; ++j) {
@@ -198,7 +183,7 @@ TEST(Join, AMemberThatLeftComesBackUnderItsName) {
         dir.file("peer" + std::to_string(i) + ".log"), "peer2 is left", milliseconds(10000)))
         << describeLogs(dir, kFounders);
   }
-  std::vector<std::string> flags = common;
+  std::vector<std::string> flags = kSynthetic;
   flags.insert(flags.end(), {"--steps", "200"});
   std::unique_ptr<ChildProcess> back = startJoiner(dir, "peer2", flags);
   for (int i = 0; i < 2; ++i) {
@@ -239,31 +224,13 @@ TEST(Join, AMemberThatLeftComesBackUnderItsName) {
 
 TEST(Join, WithoutTheSwarmKeyNobodyGetsIn) {
   TempDir dir;
-  writePeers(dir, 2);
   ASSERT_EQ(runMurmur(dir, {"keygen", "--out", dir.file("keys")}).code, 0);
   ASSERT_EQ(runMurmur(dir, {"keygen", "--out", dir.file("other")}).code, 0);
   const std::string key = dir.file("keys/swarm.key");
+  std::vector<std::string> founders = kSynthetic;
+  founders.insert(founders.end(), {"--swarm-key", key});
   std::vector<std::unique_ptr<ChildProcess>> peers;
-  for (int i = 0; i < 2; ++i) {
-    peers.push_back(startPeer(dir,
-                              i,
-                              {"--synthetic",
-                               "2048",
-                               "--model",
-                               "mlp",
-                               "--steps",
-                               "1000000",
-                               "--eval-interval",
-                               "0",
-                               "--swarm-key",
-                               key}));
-  }
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(waitForText(dir.file("peer" + std::to_string(i) + ".out"),
-                            "\"phase\":\"training\"",
-                            milliseconds(120000)))
-        << describeLogs(dir, 2);
-  }
+  ASSERT_NO_FATAL_FAILURE(startFounders(dir, 2, founders, 1, peers));
   const std::vector<std::string> quick = {
       "--synthetic", "2048", "--model", "mlp", "--steps", "10", "--join-timeout", "3"};
   std::vector<std::string> keyless = quick;
