@@ -207,6 +207,14 @@ void BasicAcidState<Scalar>::assign(const Scalar* values) {
   std::fill(gap_.begin(), gap_.end(), Scalar{0});
 }
 
+template <typename Scalar>
+void BasicAcidState<Scalar>::rebase(const Scalar* newBase, const Scalar* oldBase) {
+  for (std::size_t k = 0; k < n_; ++k) {
+    x_[k] += newBase[k] - oldBase[k];
+  }
+  std::fill(gap_.begin(), gap_.end(), Scalar{0});
+}
+
 template class BasicAcidState<float>;
 template class BasicAcidState<double>;
 

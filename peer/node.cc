@@ -1,6 +1,7 @@
 #include "peer/node.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <thread>
@@ -41,9 +42,9 @@ std::uint64_t counter(const runtime::MetricsRegistry& metrics, const std::string
 
 std::uint64_t sumCounters(const runtime::MetricsRegistry& metrics,
                           const std::string& base,
-                          std::initializer_list<const char*> labels) {
+                          const std::vector<std::string>& labels) {
   std::uint64_t total = 0;
-  for (const char* label : labels) {
+  for (const std::string& label : labels) {
     total += counter(metrics, base + "{" + label + "}");
   }
   return total;
@@ -62,6 +63,13 @@ std::uint64_t droppedMessages(const runtime::MetricsRegistry& metrics) {
                       "reason=\"unexpected_final\""});
 }
 
+// Every kind of bytes a peer sends (bytes_sent_total{kind=...}): what "bytes sent" adds up.
+const std::vector<std::string> kSentKinds = {"kind=\"model\"",
+                                             "kind=\"control\"",
+                                             "kind=\"final\"",
+                                             "kind=\"sync_state\"",
+                                             "kind=\"sync_model\""};
+
 // The settings every member of a swarm shares: the founders' flags, adopted by joiners.
 struct RunSettings {
   std::string topology;
@@ -69,17 +77,34 @@ struct RunSettings {
   bool momentum = true;
   std::uint64_t seed = 1;
   std::uint32_t shards = 1;  // founders: one shard each; joiners share them
+  std::string sync = "none";
+  std::int64_t syncPeriod = 100;
+  std::string fdaVariant = "linear";
+  std::string fdaTheta = "auto";
+  std::string fdaSketch = "5,250";
+  std::int64_t fdaRoundSteps = 200;
+
+  std::string syncSpec() const {
+    return fmt::format("sync={};period={};variant={};theta={};sketch={};round={}",
+                       sync,
+                       syncPeriod,
+                       fdaVariant,
+                       fdaTheta,
+                       fdaSketch,
+                       fdaRoundSteps);
+  }
 
   std::uint64_t hash(std::uint64_t modelSignature, bool independentInit) const {
     return runtime::stableHash(
-        fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={};init={}",
+        fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={};init={};{}",
                     modelSignature,
                     shards,
                     topology,
                     rate,
                     momentum,
                     seed,
-                    independentInit));
+                    independentInit,
+                    syncSpec()));
   }
 
   std::string json(const momentum::AcidParams& acid) const {
@@ -88,6 +113,12 @@ struct RunSettings {
                           {"momentum", momentum},
                           {"seed", seed},
                           {"shards", shards},
+                          {"sync", sync},
+                          {"sync_period", syncPeriod},
+                          {"fda_variant", fdaVariant},
+                          {"fda_theta", fdaTheta},
+                          {"fda_sketch", fdaSketch},
+                          {"fda_round_steps", fdaRoundSteps},
                           {"eta", acid.eta},
                           {"alpha_tilde", acid.alphaTilde}}
         .dump();
@@ -102,12 +133,76 @@ struct RunSettings {
       momentum = c.at("momentum").get<bool>();
       seed = c.at("seed").get<std::uint64_t>();
       shards = std::max<std::uint32_t>(1, c.at("shards").get<std::uint32_t>());
+      sync = c.value("sync", std::string("none"));
+      syncPeriod = c.value("sync_period", std::int64_t{100});
+      fdaVariant = c.value("fda_variant", std::string("linear"));
+      fdaTheta = c.value("fda_theta", std::string("auto"));
+      fdaSketch = c.value("fda_sketch", std::string("5,250"));
+      fdaRoundSteps = c.value("fda_round_steps", std::int64_t{200});
       return momentum::AcidParams{c.at("eta").get<double>(), c.at("alpha_tilde").get<double>()};
     } catch (const nlohmann::json::exception& e) {
       MURMUR_THROW(kProtocol, "the run settings we were admitted with are malformed: ", e.what());
     }
   }
 };
+
+// The run's global-sync settings, checked: GlobalSync's options and Θ (errors name the flag).
+struct SyncSetup {
+  GlobalSyncOptions options;
+  sync::FdaThreshold threshold = sync::FdaThreshold::fixed(1);
+};
+
+SyncSetup makeSyncSetup(const RunSettings& run, std::size_t numel) {
+  SyncSetup setup;
+  std::optional<SyncMode> mode = parseSyncMode(run.sync);
+  MURMUR_REQUIRE(
+      mode.has_value(), "--sync must be none, fda, every-step or periodic, got '", run.sync, "'");
+  setup.options.mode = *mode;
+  MURMUR_REQUIRE(run.syncPeriod >= 1, "--sync-period must be ≥ 1, got ", run.syncPeriod);
+  setup.options.period = *mode == SyncMode::kEveryStep ? 1 : run.syncPeriod;
+  std::optional<sync::FdaVariant> variant = sync::parseFdaVariant(run.fdaVariant);
+  MURMUR_REQUIRE(variant.has_value(),
+                 "--fda-variant must be naive, linear or sketch, got '",
+                 run.fdaVariant,
+                 "'");
+  setup.options.variant = *variant;
+  unsigned depth = 0;
+  unsigned width = 0;
+  char tail = 0;
+  MURMUR_REQUIRE(std::sscanf(run.fdaSketch.c_str(), "%u,%u%c", &depth, &width, &tail) == 2 &&
+                     depth % 2 == 1 && depth <= 15 && width >= 16 && width <= 65536,
+                 "--fda-sketch must be D,W with D odd (≤ 15) and 16 ≤ W ≤ 65536, got '",
+                 run.fdaSketch,
+                 "'");
+  setup.options.sketch = sync::SketchShape{depth, width};
+  MURMUR_REQUIRE(run.fdaRoundSteps >= 1, "--fda-round-steps must be ≥ 1");
+  std::string error;
+  std::optional<sync::FdaThreshold> threshold = sync::FdaThreshold::parse(
+      run.fdaTheta, numel, static_cast<std::uint64_t>(run.fdaRoundSteps), &error);
+  MURMUR_REQUIRE(threshold.has_value(), "--fda-theta: ", error);
+  setup.threshold = *threshold;
+  return setup;
+}
+
+// A digest of a synced model, cheap enough for every sync (8 bytes at a time): peers compare
+// theirs in the summaries.
+std::string modelDigest(const std::vector<float>& values) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ values.size();
+  const std::size_t words = values.size() / 2;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
+  for (std::size_t i = 0; i < words; ++i) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, bytes + i * 8, 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  if (values.size() % 2 != 0) {
+    std::uint32_t w = 0;
+    std::memcpy(&w, &values.back(), 4);
+    h = (h ^ w) * 0x100000001b3ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
 
 // The control endpoint: explicit (an error if it cannot bind), off, or by default 127.0.0.1 at
 // the data port + 1 — unless another peer of the list has its data port there (peers on
@@ -193,7 +288,23 @@ std::string summaryToJson(const PeerSummary& s) {
       {"eta", s.eta},
       {"alpha_tilde", s.alphaTilde},
       {"accuracy_timeline", timeline},
+      {"sync", s.syncMode},
+      {"syncs", s.syncs},
+      {"sync_epoch", s.syncEpoch},
+      {"fda_estimate", s.fdaEstimate},
+      {"fda_theta", s.fdaTheta},
+      {"sync_wait_seconds", s.syncWaitSeconds},
   };
+  nlohmann::json kinds = nlohmann::json::object();
+  for (const auto& [kind, bytes] : s.bytesSentByKind) {
+    kinds[kind] = bytes;
+  }
+  out["bytes_sent_by_kind"] = kinds;
+  nlohmann::json digests = nlohmann::json::array();
+  for (const auto& [epoch, digest] : s.syncDigests) {
+    digests.push_back({epoch, digest});
+  }
+  out["sync_digests"] = digests;
   return out.dump(2);
 }
 
@@ -276,6 +387,13 @@ PeerSummary Node::run() {
 
   // The run's settings: ours, or for a joiner those of the swarm it joins.
   RunSettings run{o.topology, o.rate, o.momentum, o.seed, static_cast<std::uint32_t>(peers.size())};
+  run.sync = o.sync;
+  run.syncPeriod = o.syncPeriod;
+  run.fdaVariant = o.fdaVariant;
+  run.fdaTheta = o.fdaTheta;
+  run.fdaSketch = o.fdaSketch;
+  run.fdaRoundSteps = o.fdaRoundSteps;
+  makeSyncSetup(run, static_cast<std::size_t>(flat.numel()));  // bad flags fail before the swarm
   std::optional<momentum::AcidParams> swarmAcid;
   std::uint64_t runHash = 0;
   const auto incarnation = static_cast<std::uint64_t>(origin * 1000);
@@ -458,6 +576,25 @@ PeerSummary Node::run() {
   peerOptions.membership = o.membership;
   peerOptions.finalTimeout = runtime::fromSeconds(o.finalTimeoutSeconds);
   peerOptions.gossipEnabled = o.gossip;
+  const SyncSetup syncSetup = makeSyncSetup(run, static_cast<std::size_t>(flat.numel()));
+  SyncMailbox mailbox;
+  peerOptions.sync = syncSetup.options;
+  peerOptions.threshold = syncSetup.threshold;
+  peerOptions.mailbox = &mailbox;
+  if (syncSetup.options.mode != SyncMode::kNone) {
+    MURMUR_LOG(kInfo,
+               "sync",
+               "global syncs: {}{}",
+               run.sync,
+               syncSetup.options.mode == SyncMode::kFda
+                   ? fmt::format(" ({} estimator, Θ {} = {:.4g} to start)",
+                                 run.fdaVariant,
+                                 run.fdaTheta,
+                                 syncSetup.threshold.theta())
+               : syncSetup.options.mode == SyncMode::kPeriodic
+                   ? fmt::format(" every {} steps", syncSetup.options.period)
+                   : std::string());
+  }
   peerOptions.control = settings.control;
   peerOptions.board = &board;
   Peer peer(peerOptions, transport, state, budget, metrics, clock);
@@ -467,6 +604,11 @@ PeerSummary Node::run() {
   std::atomic<bool> commFailed{false};
   std::thread comm([&] {
     pthread_setname_np(pthread_self(), "murmur-comm");  // tells the threads apart in top -H, perf
+    struct CloseMailbox {  // a compute thread waiting for a sync must not wait for a dead comm
+      SyncMailbox& mailbox;
+
+      ~CloseMailbox() { mailbox.close(); }
+    } closeMailbox{mailbox};
     try {
       peer.run();
     } catch (...) {
@@ -526,10 +668,7 @@ PeerSummary Node::run() {
         {"loss", lossEma},
         {"test_accuracy", lastAccuracy},
         {"exchanges", counter(metrics, "exchanges_total{result=\"applied\"}")},
-        {"bytes_sent",
-         sumCounters(metrics,
-                     "bytes_sent_total",
-                     {"kind=\"model\"", "kind=\"control\"", "kind=\"final\""})},
+        {"bytes_sent", sumCounters(metrics, "bytes_sent_total", kSentKinds)},
     };
     o.onProgress(line.dump());
   };
@@ -549,6 +688,64 @@ PeerSummary Node::run() {
     }
   };
   double nextCheckpoint = o.checkpointEverySeconds > 0 ? o.checkpointEverySeconds : INFINITY;
+
+  // Global syncs, the compute side: FDA's local state of the drift from the last synced model
+  // after every step; in the lockstep modes, a wait for the sync every `period` steps.
+  const SyncMode syncMode = syncSetup.options.mode;
+  std::optional<sync::FdaEstimator> estimator;
+  if (syncMode == SyncMode::kFda) {
+    estimator.emplace(syncSetup.options.variant,
+                      static_cast<std::size_t>(flat.numel()),
+                      run.seed,
+                      syncSetup.options.sketch);
+  }
+  // The reference every peer shares: the start model (identical: one seed) until the first sync.
+  std::shared_ptr<const std::vector<float>> reference =
+      std::make_shared<const std::vector<float>>(flat.data(), flat.data() + flat.numel());
+  std::uint64_t syncEpoch = 0;
+  std::int64_t stepsSinceSync = 0;
+  double syncWait = 0;
+  constexpr std::size_t kDigestsKept = 20;
+  auto installed = [&](const SharedModelState::Installed& in) {
+    if (estimator && estimator->variant() == sync::FdaVariant::kLinear) {
+      estimator->setDirection(in.mean->data(), reference->data());
+    }
+    reference = in.mean;
+    syncEpoch = in.epoch;
+    stepsSinceSync = 0;
+    summary.syncDigests.emplace_back(in.epoch, modelDigest(*in.mean));
+    if (summary.syncDigests.size() > kDigestsKept) {
+      summary.syncDigests.erase(summary.syncDigests.begin());
+    }
+  };
+  auto afterStep = [&](std::int64_t step) {
+    if (std::optional<SharedModelState::Installed> in = state.takeInstalled()) {
+      installed(*in);
+    }
+    ++stepsSinceSync;
+    if (syncMode == SyncMode::kFda) {
+      mailbox.postState(
+          SyncMailbox::PostedState{syncEpoch,
+                                   static_cast<std::uint64_t>(step),
+                                   estimator->localState(flat.data(), reference->data())});
+      peer.notify();
+    } else if (syncMode != SyncMode::kNone && stepsSinceSync >= syncSetup.options.period) {
+      const runtime::TimePoint waitStart = clock.now();
+      const std::uint64_t awaited = syncEpoch + 1;
+      mailbox.requestSync(syncEpoch);
+      peer.notify();
+      while (!mailbox.waitSynced(awaited, std::chrono::milliseconds(200)) && !stop_.load() &&
+             !commFailed.load(std::memory_order_acquire)) {
+      }
+      state.applyQueued(clock.now());
+      if (std::optional<SharedModelState::Installed> in = state.takeInstalled()) {
+        installed(*in);
+      }
+      const double waited = runtime::toSeconds(clock.now() - waitStart);
+      syncWait += waited;
+      state.skipNextInterval();  // the wait is no step interval of the ODE clock
+    }
+  };
   const runtime::TimePoint trainStart = clock.now();
   for (std::int64_t step = firstStep; step < o.steps && !stop_.load(); ++step) {
     if (commFailed.load(std::memory_order_acquire)) {
@@ -560,6 +757,7 @@ PeerSummary Node::run() {
     lossGauge.set(lossEma);
     stepCounter.add();
     peer.setLocalStep(static_cast<std::uint64_t>(stepsDone()));
+    afterStep(stepsDone());
     if (o.gossip) {
       if (budget.earnForStep()) {
         peer.notify();  // a wake-up per step would cost comm a context switch per step
@@ -654,8 +852,17 @@ PeerSummary Node::run() {
   summary.exchangesInitiated = counter(metrics, "exchanges_initiated_total");
   summary.exchangesBusy = counter(metrics, "exchanges_total{result=\"busy\"}");
   summary.exchangesTimedOut = counter(metrics, "exchanges_total{result=\"timeout\"}");
-  summary.bytesSent = sumCounters(
-      metrics, "bytes_sent_total", {"kind=\"model\"", "kind=\"control\"", "kind=\"final\""});
+  summary.bytesSent = sumCounters(metrics, "bytes_sent_total", kSentKinds);
+  for (const std::string& kind : kSentKinds) {
+    summary.bytesSentByKind.emplace_back(kind.substr(6, kind.size() - 7),  // kind="model" → model
+                                         counter(metrics, "bytes_sent_total{" + kind + "}"));
+  }
+  summary.syncMode = run.sync;
+  summary.syncs = counter(metrics, "syncs_total");
+  summary.syncEpoch = static_cast<std::uint64_t>(metrics.read("sync_epoch"));
+  summary.fdaEstimate = metrics.read("fda_estimate");
+  summary.fdaTheta = metrics.read("fda_theta");
+  summary.syncWaitSeconds = syncWait;
   summary.bytesReceived =
       sumCounters(metrics, "bytes_received_total", {"kind=\"model\"", "kind=\"control\""});
   summary.messagesDropped = droppedMessages(metrics);

@@ -60,6 +60,15 @@ struct NodeOptions {
   std::uint16_t joinVersion = 0;  // the protocol version our JOIN claims (0: ours; tests: another)
   gossip::ExchangeOptions exchange;
   gossip::MembershipOptions membership;
+  // Global syncs (issue 4, specs/fda.md): an exact all-reduce of the models, never (none), when
+  // FDA's variance estimate exceeds Θ (fda), after every step (every-step) or every
+  // `syncPeriod` steps (periodic). Shared by the swarm: joiners adopt the founders'.
+  std::string sync = "none";
+  std::int64_t syncPeriod = 100;
+  std::string fdaVariant = "linear";  // naive | linear | sketch
+  std::string fdaTheta = "auto";      // Θ, or auto: adaptive, seeded with 3.89e-5·d
+  std::string fdaSketch = "5,250";    // D,W of SketchFDA's AMS sketch
+  std::int64_t fdaRoundSteps = 200;   // auto: the round length Θ adapts towards
   // Called about once per progressInterval with a one-line JSON progress record.
   std::function<void(const std::string&)> onProgress;
   double progressIntervalSeconds = 1.0;
@@ -95,7 +104,18 @@ struct PeerSummary {
   double eta = 0;
   double alphaTilde = 0.5;
   std::vector<std::pair<double, double>> accuracyTimeline;  // (seconds, local test accuracy)
-  std::string metrics;                                      // Prometheus text at the end
+  // Global syncs: the mode, how many completed, the last epoch, FDA's last estimate and Θ,
+  // bytes by kind, the time compute waited for lockstep syncs, and a digest of the synced model
+  // (the reference) of each of the last epochs: equal on every peer that took part.
+  std::string syncMode = "none";
+  std::uint64_t syncs = 0;
+  std::uint64_t syncEpoch = 0;
+  double fdaEstimate = 0;
+  double fdaTheta = 0;
+  double syncWaitSeconds = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> bytesSentByKind;
+  std::vector<std::pair<std::uint64_t, std::string>> syncDigests;  // (epoch, hex)
+  std::string metrics;                                             // Prometheus text at the end
 };
 
 // JSON object of a summary (the per-peer --summary-json format).

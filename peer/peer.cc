@@ -119,6 +119,14 @@ Peer::Peer(PeerOptions options,
       membership_.addPending(runtime::PeerId{i});
     }
   }
+  globalSync_ =
+      std::make_unique<GlobalSync>(options_.sync,
+                                   options_.self,
+                                   options_.threshold,
+                                   state_,
+                                   options_.mailbox != nullptr ? *options_.mailbox : ownMailbox_,
+                                   metrics_,
+                                   [this](runtime::PeerId id) { return nameOf(id); });
 }
 
 void Peer::run() {
@@ -162,6 +170,9 @@ runtime::TimePoint Peer::nextWakeup(runtime::TimePoint now) const {
   if (auto deadline = fsm_.deadline()) {
     next = std::min(next, *deadline);
   }
+  if (auto deadline = globalSync_->deadline(now)) {
+    next = std::min(next, *deadline);
+  }
   // Without credit there is nothing to start: sleep until compute earns some (it wakes us).
   if (fsm_.idle() && !finishRequested_.load() && !leaving_ && options_.gossipEnabled &&
       budget_.canInitiate()) {
@@ -197,7 +208,30 @@ void Peer::tick(runtime::TimePoint now) {
     nextHeartbeat_ = now + options_.heartbeatInterval;
     postMembers(now);
   }
-  if (finishRequested_.load() && !doneAnnounced_ && fsm_.partner() == std::nullopt) {
+  if (globalSync_->enabled() && !leaving_) {
+    if (finishRequested_.load()) {
+      globalSync_->trainingEnded();
+    }
+    std::vector<SyncSend> sends;
+    for (SyncSend& chunk : unsentChunks_) {
+      if (globalSync_->current(chunk.chunk) && !membership_.gone(chunk.to)) {
+        sends.push_back(std::move(chunk));
+      }
+    }
+    unsentChunks_.clear();
+    std::vector<runtime::PeerId> unheard;
+    for (const gossip::MemberView& m : membership_.members()) {
+      if (m.id != options_.self && m.state == gossip::MemberState::kPending) {
+        unheard.push_back(m.id);
+      }
+    }
+    globalSync_->tick(
+        now, syncMembers(), unheard, localStep_.load(std::memory_order_relaxed), sends);
+    sendSync(sends);
+  }
+  // A sync we take part in finishes before we say DONE: the others' ring needs us.
+  if (finishRequested_.load() && !doneAnnounced_ && fsm_.partner() == std::nullopt &&
+      !globalSync_->active()) {
     doneAnnounced_ = true;
     finishedAt_ = now;
     nextHeartbeat_ = now;  // announce at once
@@ -546,7 +580,7 @@ void Peer::handleJoin(const wire::Envelope& envelope, runtime::TimePoint now) {
 
 void Peer::maybeInitiate(runtime::TimePoint now) {
   if (!options_.gossipEnabled || !fsm_.canPropose(now) || now < noPartnerUntil_ ||
-      !budget_.canInitiate()) {
+      !budget_.canInitiate() || globalSync_->holdsGossip()) {
     return;
   }
   const auto& list = topology_[options_.self.value];
@@ -563,6 +597,7 @@ void Peer::maybeInitiate(runtime::TimePoint now) {
     // Our snapshot is taken while the partner prepares its reply, off the exchange's critical
     // path. It stays valid until then: we answer BUSY to everyone else meanwhile.
     ownSnapshot_ = state_.snapshot(now);
+    ownSnapshotEpoch_ = globalSync_->epoch();
   }
 }
 
@@ -629,7 +664,10 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     return;
   }
   const bool wantsModel = carriesModel(envelope.type);
-  if (envelope.payloads.size() != (wantsModel ? 1U : 0U) ||
+  // A ring chunk carries one segment; an FDA state its sketch (SketchFDA only).
+  const bool wantsFloats = envelope.type == MessageType::kRingChunk ||
+                           (envelope.type == MessageType::kFdaState && !envelope.payloads.empty());
+  if (envelope.payloads.size() != (wantsModel || wantsFloats ? 1U : 0U) ||
       message.frames.size() != envelope.payloads.size() + 1) {
     drop("malformed",
          who,
@@ -671,6 +709,25 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     }
     metrics_.counter("bytes_received_total{kind=\"model\"}").add(message.frames[1].bytes);
   }
+  std::vector<float> floats;
+  if (wantsFloats) {
+    const wire::PayloadInfo& info = envelope.payloads[0];
+    if (info.dtype != runtime::DType::kFloat32 || info.numel > state_.numel() ||
+        info.codec != static_cast<std::uint8_t>(compression::CodecId::kRaw) ||
+        message.frames[1].bytes != info.numel * sizeof(float)) {
+      drop("bad_payload",
+           who,
+           fmt::format("{} payload of {} elements in {} bytes",
+                       wire::messageTypeName(envelope.type),
+                       info.numel,
+                       message.frames[1].bytes),
+           now);
+      return;
+    }
+    floats.resize(info.numel);  // copied: the frame may sit at any alignment
+    std::memcpy(floats.data(), message.frames[1].data, message.frames[1].bytes);
+    metrics_.counter("bytes_received_total{kind=\"sync\"}").add(message.frames[1].bytes);
+  }
   metrics_.counter("bytes_received_total{kind=\"control\"}").add(message.frames[0].bytes);
   const runtime::PeerId from = *known;
   const bool probe = envelope.type == MessageType::kPing || envelope.type == MessageType::kAck ||
@@ -686,8 +743,14 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     controlOf_[from.value] = envelope.control;
   }
   membership_.apply(from, fromWire(envelope.updates), now);
+  globalSync_->noteEpoch(envelope.epoch);
   std::vector<gossip::ProbeMessage> replies;
   switch (envelope.type) {
+    case MessageType::kFdaState:
+    case MessageType::kSyncPropose:
+    case MessageType::kRingChunk:
+      handleSync(from, envelope, std::move(floats), now);
+      return;
     case MessageType::kHello:
     case MessageType::kLeave:
       return;  // their news rode in the envelope
@@ -725,9 +788,23 @@ void Peer::handleExchange(runtime::PeerId from,
                           const wire::Envelope& envelope,
                           const runtime::Blob* payload,
                           runtime::TimePoint now) {
-  if ((closed_ || average_) && envelope.type == MessageType::kPropose) {
-    // Our final model is taken (or already the average): it must not move any more.
+  if (envelope.type == MessageType::kPropose &&
+      (closed_ || average_ || globalSync_->holdsGossip() ||
+       envelope.epoch != globalSync_->epoch())) {
+    // Our final model is taken (or already the average), or a global sync is under way or
+    // between us: the model must not move through gossip now.
     sendMessage(from, MessageType::kBusy, envelope.seq, {});
+    return;
+  }
+  if ((envelope.type == MessageType::kAccept || envelope.type == MessageType::kParams) &&
+      fsm_.partner() == from && ownSnapshot_ && envelope.epoch != ownSnapshotEpoch_) {
+    // The two snapshots straddle a global sync: their difference would undo it. Neither side
+    // applies (the partner's wait ends at its deadline).
+    metrics_.counter("exchanges_across_syncs_total").add();
+    if (std::optional<gossip::ExchangeOutcome> outcome =
+            fsm_.abort(now, gossip::ExchangeResult::kAborted)) {
+      recordOutcome(*outcome, now);
+    }
     return;
   }
   gossip::ExchangeStep step =
@@ -753,6 +830,7 @@ void Peer::processStep(const gossip::ExchangeStep& step,
     if (out.withSnapshot) {
       if (!ownSnapshot_) {
         ownSnapshot_ = state_.snapshot(now);
+        ownSnapshotEpoch_ = globalSync_->epoch();
       }
       payloads.push_back(compression::codecFor(compression::CodecId::kRaw)
                              .encode(runtime::floatBlob(ownSnapshot_)));
@@ -839,8 +917,8 @@ void Peer::advanceFinal(runtime::TimePoint now) {
     return;
   }
   if (!average_) {
-    if (fsm_.partner() != std::nullopt) {
-      return;  // an exchange we answered is still in flight
+    if (fsm_.partner() != std::nullopt || globalSync_->active()) {
+      return;  // an exchange we answered, or a sync we take part in, is still in flight
     }
     std::vector<runtime::PeerId> members{options_.self};
     for (std::uint32_t j = 0; j < peers_.size(); ++j) {
@@ -930,23 +1008,33 @@ bool Peer::sendMessage(runtime::PeerId to,
                        std::optional<runtime::PeerId> target) {
   wire::Envelope envelope;
   envelope.type = type;
-  envelope.receiverName = nameOf(to);
-  envelope.incarnation = membership_.incarnation();
+  envelope.seq = seq;
   if (target) {
     envelope.target = nameOf(*target);
   }
+  return sendEnvelope(to, envelope, payloads);
+}
+
+bool Peer::sendEnvelope(runtime::PeerId to,
+                        wire::Envelope& envelope,
+                        const std::vector<runtime::Blob>& payloads) {
+  const MessageType type = envelope.type;
+  envelope.receiverName = nameOf(to);
+  envelope.incarnation = membership_.incarnation();
   const std::vector<gossip::MemberUpdate> updates = membership_.piggyback(to, kPiggybackUpdates);
   envelope.updates = toWire(updates);
-  envelope.seq = seq;
   envelope.runHash = options_.runHash;
   envelope.step = localStep_.load(std::memory_order_relaxed);
   envelope.senderName = nameOf(options_.self);
+  envelope.epoch = type == MessageType::kAccept || type == MessageType::kParams
+                       ? ownSnapshotEpoch_
+                       : globalSync_->epoch();
   if (type == MessageType::kHello || type == MessageType::kPing || type == MessageType::kAck ||
       type == MessageType::kPingReq) {
     envelope.control = options_.control;
     envelope.address = peers_[options_.self.value].address;
   }
-  std::uint64_t modelBytes = 0;
+  std::uint64_t payloadBytes = 0;
   for (std::size_t i = 0; i < payloads.size(); ++i) {
     wire::PayloadInfo info;
     info.dtype = payloads[i].dtype;
@@ -954,7 +1042,7 @@ bool Peer::sendMessage(runtime::PeerId to,
     info.codec = static_cast<std::uint8_t>(compression::CodecId::kRaw);
     info.frame = static_cast<std::uint32_t>(i + 1);
     envelope.payloads.push_back(info);
-    modelBytes += payloads[i].bytes;
+    payloadBytes += payloads[i].bytes;
   }
   std::vector<std::byte> head = wire::encodeEnvelope(envelope);
   if (!transport_.send(to.value, head, payloads)) {
@@ -962,14 +1050,148 @@ bool Peer::sendMessage(runtime::PeerId to,
     metrics_.counter("sends_refused_total").add();
     return false;
   }
-  metrics_.counter("bytes_sent_total{kind=\"control\"}").add(head.size());
-  if (modelBytes > 0) {
-    metrics_
-        .counter(type == MessageType::kFinal ? "bytes_sent_total{kind=\"final\"}"
-                                             : "bytes_sent_total{kind=\"model\"}")
-        .add(modelBytes);
+  // Bytes by kind: FDA's states are what FDA costs between syncs; a sync's ring moves models.
+  const bool state = type == MessageType::kFdaState;
+  metrics_
+      .counter(state ? "bytes_sent_total{kind=\"sync_state\"}"
+                     : "bytes_sent_total{kind=\"control\"}")
+      .add(head.size());
+  if (payloadBytes > 0) {
+    const char* kind = "bytes_sent_total{kind=\"model\"}";
+    if (type == MessageType::kFinal) {
+      kind = "bytes_sent_total{kind=\"final\"}";
+    } else if (type == MessageType::kRingChunk) {
+      kind = "bytes_sent_total{kind=\"sync_model\"}";
+    } else if (state) {
+      kind = "bytes_sent_total{kind=\"sync_state\"}";
+    }
+    metrics_.counter(kind).add(payloadBytes);
   }
   return true;
+}
+
+std::vector<runtime::PeerId> Peer::syncMembers() const {
+  std::vector<runtime::PeerId> out;
+  for (const gossip::MemberView& m : membership_.members()) {
+    if (m.id != options_.self && !doneFrom_[m.id.value] &&
+        (m.state == gossip::MemberState::kAlive || m.state == gossip::MemberState::kSuspect)) {
+      out.push_back(m.id);
+    }
+  }
+  return out;
+}
+
+void Peer::sendSync(const std::vector<SyncSend>& sends) {
+  for (const SyncSend& send : sends) {
+    wire::Envelope envelope;
+    std::vector<runtime::Blob> payloads;
+    std::shared_ptr<std::vector<float>> floats;
+    switch (send.kind) {
+      case SyncSend::Kind::kState:
+        envelope.type = MessageType::kFdaState;
+        envelope.fda.variant = static_cast<std::uint8_t>(options_.sync.variant);
+        envelope.fda.a = send.state->a;
+        envelope.fda.b = send.state->b;
+        if (!send.state->sketch.empty()) {
+          // float32 on the wire (specs/fda.md §4.5); the sum over the swarm runs in double.
+          floats = std::make_shared<std::vector<float>>(send.state->sketch.begin(),
+                                                        send.state->sketch.end());
+        }
+        break;
+      case SyncSend::Kind::kNotice:
+        envelope.type = MessageType::kSyncPropose;
+        envelope.sync.epoch = send.proposal.epoch;
+        envelope.sync.synced = true;
+        break;
+      case SyncSend::Kind::kProposal:
+        envelope.type = MessageType::kSyncPropose;
+        envelope.sync.epoch = send.proposal.epoch;
+        envelope.sync.attempt = send.proposal.attempt;
+        for (runtime::PeerId id : send.proposal.view) {
+          envelope.sync.view.push_back(nameOf(id));
+        }
+        break;
+      case SyncSend::Kind::kChunk:
+        envelope.type = MessageType::kRingChunk;
+        envelope.sync.epoch = send.chunk.epoch;
+        envelope.sync.attempt = send.chunk.attempt;
+        envelope.sync.viewDigest = send.chunk.view;
+        envelope.sync.phase = static_cast<std::uint8_t>(send.chunk.phase);
+        envelope.sync.ringStep = send.chunk.step;
+        envelope.sync.segment = send.chunk.segment;
+        floats = std::make_shared<std::vector<float>>(send.chunk.data);
+        break;
+    }
+    if (floats) {
+      runtime::Blob blob;
+      blob.data = reinterpret_cast<const std::byte*>(floats->data());
+      blob.bytes = floats->size() * sizeof(float);
+      blob.dtype = runtime::DType::kFloat32;
+      blob.keepAlive = floats;
+      payloads.push_back(std::move(blob));
+    }
+    // A refused send (the connection is not up yet, or down): a state is superseded by the next
+    // and a lost proposal only makes the agreement wait its window, but the ring needs every
+    // chunk: those are sent again on the next ticks while their ring runs.
+    if (!sendEnvelope(send.to, envelope, payloads) && send.kind == SyncSend::Kind::kChunk) {
+      unsentChunks_.push_back(send);
+    }
+  }
+}
+
+void Peer::handleSync(runtime::PeerId from,
+                      const wire::Envelope& envelope,
+                      std::vector<float> data,
+                      runtime::TimePoint now) {
+  if (doneAnnounced_ && envelope.type != MessageType::kRingChunk) {
+    metrics_.counter("sync_messages_dropped_total{reason=\"after_done\"}").add();
+    return;  // we no longer train: the others sync without us
+  }
+  std::vector<SyncSend> sends;
+  switch (envelope.type) {
+    case MessageType::kFdaState: {
+      sync::FdaState state;
+      state.a = envelope.fda.a;
+      state.b = envelope.fda.b;
+      state.sketch.assign(data.begin(), data.end());
+      if (envelope.fda.variant != static_cast<std::uint8_t>(options_.sync.variant)) {
+        drop("bad_sync", nameOf(from), "an FDA state of another variant", now);
+        return;
+      }
+      globalSync_->onState(from, envelope.epoch, envelope.step, std::move(state), now);
+      return;
+    }
+    case MessageType::kSyncPropose: {
+      if (envelope.sync.synced) {
+        globalSync_->onSyncedNotice(from, envelope.sync.epoch, now);
+        return;
+      }
+      sync::SyncProposal proposal{envelope.sync.epoch, envelope.sync.attempt, {}};
+      for (const std::string& name : envelope.sync.view) {
+        if (std::optional<runtime::PeerId> id = idOf(name)) {
+          proposal.view.push_back(*id);
+        }
+      }
+      std::sort(proposal.view.begin(), proposal.view.end());
+      proposal.view.erase(std::unique(proposal.view.begin(), proposal.view.end()),
+                          proposal.view.end());
+      globalSync_->onProposal(from, proposal, now, sends);
+      break;
+    }
+    default: {
+      sync::RingChunk chunk;
+      chunk.epoch = envelope.sync.epoch;
+      chunk.attempt = envelope.sync.attempt;
+      chunk.view = envelope.sync.viewDigest;
+      chunk.phase = static_cast<sync::RingPhase>(envelope.sync.phase);
+      chunk.step = envelope.sync.ringStep;
+      chunk.segment = envelope.sync.segment;
+      chunk.data = std::move(data);
+      globalSync_->onChunk(from, std::move(chunk), now, sends);
+      break;
+    }
+  }
+  sendSync(sends);
 }
 
 void Peer::drop(const std::string& reason,

@@ -19,6 +19,7 @@
 #include "gossip/membership.h"
 #include "gossip/topology.h"
 #include "peer/exchange_budget.h"
+#include "peer/global_sync.h"
 #include "peer/peer_list.h"
 #include "peer/shared_model_state.h"
 #include "peer/status_board.h"
@@ -51,6 +52,11 @@ struct PeerOptions {
   std::uint64_t modelSignature = 0;
   std::string modelName;
   std::string runConfig;  // JSON: the run settings a joiner adopts
+  // Global syncs (--sync): how, Θ for FDA, and the hand-off with the compute thread (needed
+  // unless the mode is none).
+  GlobalSyncOptions sync;
+  sync::FdaThreshold threshold = sync::FdaThreshold::fixed(1);
+  SyncMailbox* mailbox = nullptr;
 };
 
 // Outcome of the end-of-run exact average.
@@ -123,12 +129,24 @@ class Peer {
   void advanceLeave(runtime::TimePoint now);
   void sendProbe(const gossip::ProbeMessage& probe);
   void advanceFinal(runtime::TimePoint now);
+  // The members a global sync takes part with: heard from, not gone, still training.
+  std::vector<runtime::PeerId> syncMembers() const;
+  void sendSync(const std::vector<SyncSend>& sends);
+  void handleSync(runtime::PeerId from,
+                  const wire::Envelope& envelope,
+                  std::vector<float> data,
+                  runtime::TimePoint now);
   void completeFinal(FinalResult result);
   bool sendMessage(runtime::PeerId to,
                    wire::MessageType type,
                    runtime::Seq seq,
                    const std::vector<runtime::Blob>& payloads,
                    std::optional<runtime::PeerId> target = std::nullopt);
+  // Fills in what every message carries (names, incarnation, news, epoch, payload directory) and
+  // sends; counts bytes by kind. False if the transport refused it.
+  bool sendEnvelope(runtime::PeerId to,
+                    wire::Envelope& envelope,
+                    const std::vector<runtime::Blob>& payloads);
   void postMembers(runtime::TimePoint now);
   // A member we had not heard of (a joiner): connected, PENDING until heard from directly.
   runtime::PeerId addMember(const std::string& name, const std::string& address);
@@ -170,6 +188,10 @@ class Peer {
   std::map<std::string, std::uint32_t> strangerDealers_;  // refused joiners we answered
   std::map<std::string, runtime::TimePoint> admitted_;    // when we sent each joiner its model
   std::shared_ptr<BufferPool::Buffer> ownSnapshot_;       // of the exchange in flight
+  std::uint64_t ownSnapshotEpoch_ = 0;                    // the sync epoch it was taken in
+  SyncMailbox ownMailbox_;                                // when the options bring none
+  std::unique_ptr<GlobalSync> globalSync_;
+  std::vector<SyncSend> unsentChunks_;  // refused by the transport (connection not up): resent
   runtime::TimePoint exchangeStart_{};
   runtime::TimePoint noPartnerUntil_{};  // no usable neighbour: next look
   runtime::TimePoint nextHeartbeat_{};

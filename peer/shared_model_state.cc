@@ -31,7 +31,14 @@ double SharedModelState::normalizedTime(runtime::TimePoint now) const {
 void SharedModelState::applyPending() {
   while (!pending_.empty()) {
     PendingExchange& next = pending_.front();
-    state_.mixAndApplyExchange(next.time, next.peer.as<float>(), next.self->data());
+    if (next.mean) {
+      state_.mixTo(next.time);
+      state_.rebase(next.mean->data(), next.contributed->data());
+      installed_ = Installed{next.epoch, next.mean};
+      --installsQueued_;
+    } else {
+      state_.mixAndApplyExchange(next.time, next.peer.as<float>(), next.self->data());
+    }
     pending_.pop_front();
   }
 }
@@ -68,6 +75,9 @@ std::shared_ptr<BufferPool::Buffer> SharedModelState::snapshot(runtime::TimePoin
   }
   pendingView_.clear();
   for (const PendingExchange& p : pending_) {
+    if (p.mean) {
+      break;  // gossip waits for installs (Peer); nothing after one can be predicted here
+    }
     pendingView_.push_back({p.time, p.peer.as<float>(), p.self->data()});
   }
   state_.predictAt(pendingView_, normalizedTime(now), buffer->data(), gapScratch_.data());
@@ -81,11 +91,48 @@ void SharedModelState::submitExchange(runtime::TimePoint now,
                "peer snapshot of the wrong size reached the model");
   MURMUR_CHECK(selfSnapshot && selfSnapshot->size() == numel_, "missing own snapshot");
   runtime::MutexLock lock(mu_);
-  pending_.push_back(
-      PendingExchange{normalizedTime(now), std::move(peerSnapshot), std::move(selfSnapshot)});
+  pending_.push_back(PendingExchange{
+      normalizedTime(now), std::move(peerSnapshot), std::move(selfSnapshot), 0, nullptr, nullptr});
   if (!training_) {
     applyPending();
   }
+}
+
+void SharedModelState::submitInstall(runtime::TimePoint now,
+                                     std::uint64_t epoch,
+                                     std::shared_ptr<const std::vector<float>> mean,
+                                     std::shared_ptr<const std::vector<float>> contributed) {
+  MURMUR_CHECK(mean && contributed && mean->size() == numel_ && contributed->size() == numel_,
+               "a sync's average of the wrong size reached the model");
+  runtime::MutexLock lock(mu_);
+  pending_.push_back(PendingExchange{normalizedTime(now),
+                                     runtime::Blob{},
+                                     nullptr,
+                                     epoch,
+                                     std::move(mean),
+                                     std::move(contributed)});
+  ++installsQueued_;
+  if (!training_) {
+    applyPending();
+  }
+}
+
+bool SharedModelState::installPending() const {
+  runtime::MutexLock lock(mu_);
+  return installsQueued_ > 0;
+}
+
+std::optional<SharedModelState::Installed> SharedModelState::takeInstalled() {
+  runtime::MutexLock lock(mu_);
+  std::optional<Installed> out = std::move(installed_);
+  installed_.reset();
+  return out;
+}
+
+void SharedModelState::applyQueued(runtime::TimePoint now) {
+  runtime::MutexLock lock(mu_);
+  applyPending();
+  state_.mixTo(normalizedTime(now));
 }
 
 void SharedModelState::stopTraining(runtime::TimePoint now) {
@@ -99,6 +146,7 @@ void SharedModelState::replaceParameters(const float* values) {
   runtime::MutexLock lock(mu_);
   MURMUR_CHECK(pending_.empty() || !training_, "replacing parameters mid-training");
   pending_.clear();
+  installsQueued_ = 0;
   state_.assign(values);
 }
 

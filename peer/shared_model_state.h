@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "momentum/acid_state.h"
@@ -53,6 +54,28 @@ class SharedModelState {
                       runtime::Blob peerSnapshot,
                       std::shared_ptr<const BufferPool::Buffer> selfSnapshot);
 
+  // Comm thread: a global sync finished (specs/fda.md §4.3 step 4): x += mean − contributed (the
+  // work done since the snapshot we contributed is kept) and d = 0, as of now. Queued behind the
+  // exchanges already queued while training; applied at once otherwise.
+  void submitInstall(runtime::TimePoint now,
+                     std::uint64_t epoch,
+                     std::shared_ptr<const std::vector<float>> mean,
+                     std::shared_ptr<const std::vector<float>> contributed);
+
+  // An install submitted but not yet applied (gossip must not snapshot meanwhile).
+  bool installPending() const;
+
+  struct Installed {
+    std::uint64_t epoch = 0;
+    std::shared_ptr<const std::vector<float>> mean;  // the new reference w_ref
+  };
+
+  // Compute thread: the newest install applied since the last call, if any.
+  std::optional<Installed> takeInstalled();
+
+  // Compute thread, waiting for a sync instead of stepping: applies what is queued now.
+  void applyQueued(runtime::TimePoint now);
+
   // Training ended: apply what is queued and apply future exchanges immediately.
   void stopTraining(runtime::TimePoint now);
 
@@ -77,10 +100,14 @@ class SharedModelState {
   BufferPool& pool() { return pool_; }
 
  private:
+  // An exchange (peer, self) or, when `mean` is set, a sync's install (mean, contributed).
   struct PendingExchange {
     double time;
     runtime::Blob peer;
     std::shared_ptr<const BufferPool::Buffer> self;
+    std::uint64_t epoch = 0;
+    std::shared_ptr<const std::vector<float>> mean;
+    std::shared_ptr<const std::vector<float>> contributed;
   };
 
   double normalizedTime(runtime::TimePoint now) const MURMUR_REQUIRES(mu_);
@@ -97,7 +124,10 @@ class SharedModelState {
   double anchorTime_ MURMUR_GUARDED_BY(mu_) = 0;
   runtime::TimePoint anchorWall_ MURMUR_GUARDED_BY(mu_);
   double stepSeconds_ MURMUR_GUARDED_BY(mu_);
-  bool skipInterval_ MURMUR_GUARDED_BY(mu_) = true;  // the first interval includes start-up
+  bool skipInterval_ MURMUR_GUARDED_BY(mu_) = true;
+  std::size_t installsQueued_ MURMUR_GUARDED_BY(mu_) = 0;
+  std::optional<Installed> installed_
+      MURMUR_GUARDED_BY(mu_);  // the first interval includes start-up
   // Reused by snapshot(): never allocated per exchange.
   std::vector<momentum::AcidState::PendingExchange> pendingView_ MURMUR_GUARDED_BY(mu_);
   std::vector<float> gapScratch_ MURMUR_GUARDED_BY(mu_);

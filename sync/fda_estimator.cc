@@ -102,17 +102,21 @@ FdaState FdaEstimator::localState(const float* x, const float* ref) {
   return s;
 }
 
-double FdaEstimator::estimate(const FdaState& mean) const {
-  switch (variant_) {
+double estimateVariance(FdaVariant variant, const FdaState& mean, SketchShape sketch) {
+  switch (variant) {
     case FdaVariant::kNaive:
       return mean.a;
     case FdaVariant::kLinear:
       return mean.a - mean.b * mean.b;
     case FdaVariant::kSketch:
-      return mean.a -
-             AmsSketch::secondMoment(mean.sketch, sketch_->shape()) / (1 + sketch_->epsilon());
+      return mean.a - AmsSketch::secondMoment(mean.sketch, sketch) /
+                          (1 + 1 / std::sqrt(static_cast<double>(sketch.width)));
   }
   return mean.a;
+}
+
+double FdaEstimator::estimate(const FdaState& mean) const {
+  return estimateVariance(variant_, mean, sketch_ ? sketch_->shape() : SketchShape{});
 }
 
 }  // namespace murmur::sync

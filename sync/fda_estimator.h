@@ -62,6 +62,10 @@ class FdaEstimator {
   std::vector<float> drift_;         // scratch for the sketch pass
 };
 
+// H(S̄) for a mean state of `variant` (what FdaEstimator::estimate computes, without the estimator:
+// for the peer that only aggregates).
+double estimateVariance(FdaVariant variant, const FdaState& mean, SketchShape sketch = {});
+
 // The round ends when the estimate exceeds Θ, strictly (H == Θ keeps training).
 inline bool roundTerminates(double estimate, double theta) {
   return estimate > theta;

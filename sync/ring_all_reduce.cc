@@ -22,7 +22,8 @@ RingAllReduce::RingAllReduce(std::vector<runtime::PeerId> view,
                              runtime::PeerId self,
                              std::uint64_t epoch,
                              std::uint32_t attempt,
-                             std::vector<float> values)
+                             std::vector<float> values,
+                             std::optional<std::uint64_t> digest)
     : view_(std::move(view)), epoch_(epoch), attempt_(attempt), values_(std::move(values)) {
   std::sort(view_.begin(), view_.end());
   MURMUR_REQUIRE(std::adjacent_find(view_.begin(), view_.end()) == view_.end(),
@@ -30,7 +31,7 @@ RingAllReduce::RingAllReduce(std::vector<runtime::PeerId> view,
   auto at = std::find(view_.begin(), view_.end(), self);
   MURMUR_REQUIRE(at != view_.end(), "a ring view must hold ourselves");
   position_ = static_cast<std::size_t>(at - view_.begin());
-  digest_ = viewDigest(view_);
+  digest_ = digest ? *digest : viewDigest(view_);
   MURMUR_REQUIRE(values_.size() >= view_.size(), "fewer values than ring members");
   done_ = view_.size() == 1;
 }

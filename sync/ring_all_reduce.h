@@ -50,11 +50,14 @@ enum class ChunkVerdict : std::uint8_t {
 class RingAllReduce {
  public:
   // `view` holds every member once, ourselves included; it is sorted here. `values` is our vector.
+  // `digest` names the view on the wire (default: viewDigest(view)); give one when the ids are
+  // local ranks and the members' names are what identifies the view.
   RingAllReduce(std::vector<runtime::PeerId> view,
                 runtime::PeerId self,
                 std::uint64_t epoch,
                 std::uint32_t attempt,
-                std::vector<float> values);
+                std::vector<float> values,
+                std::optional<std::uint64_t> digest = std::nullopt);
 
   // The first chunk to send (none when we are alone).
   std::vector<OutgoingChunk> start();
@@ -70,6 +73,12 @@ class RingAllReduce {
   const std::vector<float>& result() const { return values_; }
 
   const std::vector<runtime::PeerId>& view() const { return view_; }
+
+  std::uint64_t digest() const { return digest_; }
+
+  std::uint64_t epoch() const { return epoch_; }
+
+  std::uint32_t attempt() const { return attempt_; }
 
   runtime::PeerId successor() const { return view_[(position_ + 1) % view_.size()]; }
 

@@ -39,10 +39,13 @@ std::optional<SyncProposal> SyncAgreement::propose(const std::vector<runtime::Pe
   }
   pending_ = SyncProposal{epoch_ + 1, 0, withSelf(live)};
   collectUntil_ = now + window_;
+  heard_ = {self_};
   return pending_;
 }
 
-ProposalVerdict SyncAgreement::onProposal(const SyncProposal& proposal, runtime::TimePoint now) {
+ProposalVerdict SyncAgreement::onProposal(runtime::PeerId from,
+                                          const SyncProposal& proposal,
+                                          runtime::TimePoint now) {
   if (proposal.epoch <= epoch_) {
     return ProposalVerdict::kStale;
   }
@@ -53,6 +56,7 @@ ProposalVerdict SyncAgreement::onProposal(const SyncProposal& proposal, runtime:
   if (!pending_) {
     pending_ = SyncProposal{proposal.epoch, proposal.attempt, std::move(view)};
     collectUntil_ = now + window_;
+    heard_ = {self_, from};
     return ProposalVerdict::kMerged;
   }
   if (proposal.attempt < pending_->attempt) {
@@ -62,8 +66,10 @@ ProposalVerdict SyncAgreement::onProposal(const SyncProposal& proposal, runtime:
     // A retry: its view (the survivors) replaces ours, and a new window opens.
     pending_ = SyncProposal{proposal.epoch, proposal.attempt, std::move(view)};
     collectUntil_ = now + window_;
+    heard_ = {self_, from};
     return ProposalVerdict::kMerged;
   }
+  heard_.insert(from);
   std::vector<runtime::PeerId> united;
   std::set_union(pending_->view.begin(),
                  pending_->view.end(),
@@ -79,11 +85,16 @@ ProposalVerdict SyncAgreement::onProposal(const SyncProposal& proposal, runtime:
 
 std::optional<SyncProposal> SyncAgreement::ready(const std::vector<runtime::PeerId>& live,
                                                  runtime::TimePoint now) const {
-  if (!pending_ || now < collectUntil_) {
+  if (!pending_) {
     return std::nullopt;
   }
   SyncProposal agreed = *pending_;
   agreed.view = intersect(pending_->view, withSelf(live));
+  const bool everyoneIn = std::all_of(
+      agreed.view.begin(), agreed.view.end(), [&](runtime::PeerId id) { return heard_.count(id); });
+  if (now < collectUntil_ && !everyoneIn) {
+    return std::nullopt;
+  }
   return agreed;
 }
 
@@ -97,6 +108,7 @@ SyncProposal SyncAgreement::retry(const std::vector<runtime::PeerId>& live,
   }
   pending_ = SyncProposal{target, attempt, std::move(view)};
   collectUntil_ = now + window_;
+  heard_ = {self_};
   return *pending_;
 }
 
@@ -104,6 +116,7 @@ void SyncAgreement::completed(std::uint64_t epoch) {
   epoch_ = std::max(epoch_, epoch);
   if (pending_ && pending_->epoch <= epoch_) {
     pending_.reset();
+    heard_.clear();
   }
 }
 

@@ -2,7 +2,8 @@
 // whose estimate exceeds Θ proposes epoch e+1 with its view of the live members; proposals spread
 // epidemically and merge: for the same epoch and attempt the views are united, a higher attempt
 // (a retry after a failure) replaces the view. After a collection window the view is fixed as the
-// merged view ∩ live members, and the ring all-reduce starts over it (ring_all_reduce.h). A member
+// merged view ∩ live members (sooner once every member of it was heard proposing the same
+// attempt), and the ring all-reduce starts over it (ring_all_reduce.h). A member
 // that fails, or a chunk built on another view, makes the sync retry as the next attempt over the
 // survivors. Epochs are ballots: proposals for epochs already synced are stale.
 // Thread: one owner (the comm thread).
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "runtime/clock.h"
@@ -39,13 +41,16 @@ class SyncAgreement {
   std::optional<SyncProposal> propose(const std::vector<runtime::PeerId>& live,
                                       runtime::TimePoint now);
 
-  // A proposal heard from another member.
-  ProposalVerdict onProposal(const SyncProposal& proposal, runtime::TimePoint now);
+  // A proposal heard from member `from` (who, by sending it, takes part).
+  ProposalVerdict onProposal(runtime::PeerId from,
+                             const SyncProposal& proposal,
+                             runtime::TimePoint now);
 
   // The pending proposal (what to forward), if any.
   const std::optional<SyncProposal>& pending() const { return pending_; }
 
-  // Once the collection window has passed: the agreed view (pending ∩ live, ourselves included).
+  // Once the collection window has passed, or every member of pending ∩ live has proposed this
+  // attempt: the agreed view (pending ∩ live, ourselves included).
   std::optional<SyncProposal> ready(const std::vector<runtime::PeerId>& live,
                                     runtime::TimePoint now) const;
 
@@ -66,6 +71,7 @@ class SyncAgreement {
   runtime::Duration window_;
   std::optional<SyncProposal> pending_;
   runtime::TimePoint collectUntil_{};
+  std::set<runtime::PeerId> heard_;  // members that proposed the pending attempt (and us)
 };
 
 }  // namespace murmur::sync

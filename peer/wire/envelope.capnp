@@ -20,6 +20,9 @@ enum MessageType {
   join @11;     # v3: "let me in" (name, address, control, model); answered by one of the two:
   joinAccept @12;   # config (run settings, JSON), members, and a model snapshot in frame 1
   joinRefused @13;  # config: why (another version, another model, a name taken)
+  fdaState @14;     # v4: the sender's FDA local state (fda; a sketch in frame 1)
+  syncPropose @15;  # v4: "sync epoch e+1 over this view" (sync: epoch, attempt, view)
+  ringChunk @16;    # v4: one step of the sync's ring all-reduce (sync; the segment in frame 1)
 }
 
 enum MemberState {
@@ -57,6 +60,25 @@ struct Payload {
   frame @3 :UInt32;  # index of the frame holding the bytes (1..n)
 }
 
+# FDA_STATE: the sender's local state of its drift from the epoch's reference (specs/fda.md §4.5).
+struct FdaState {
+  variant @0 :UInt8;  # sync::FdaVariant
+  a @1 :Float64;      # |u|^2
+  b @2 :Float64;      # xi . u (Linear)
+}
+
+# SYNC_PROPOSE and RING_CHUNK: which sync, and which step of its ring.
+struct Sync {
+  epoch @0 :UInt64;       # the epoch the sync creates (e+1)
+  attempt @1 :UInt32;     # retries after a failure count up
+  view @2 :List(Text);    # propose: the members, by name
+  viewDigest @3 :UInt64;  # chunk: the ring's view
+  phase @4 :UInt8;        # chunk: 0 reduce-scatter, 1 all-gather
+  ringStep @5 :UInt32;
+  segment @6 :UInt32;
+  synced @7 :Bool;        # propose: "I synced this epoch already" (you were left out: catch up)
+}
+
 struct Envelope {
   version @0 :UInt16;
   type @1 :MessageType;
@@ -78,4 +100,7 @@ struct Envelope {
   modelName @17 :Text;         # join
   config @18 :Text;        # joinAccept: run settings (JSON); joinRefused: the reason
   members @19 :List(MemberUpdate);  # joinAccept: every member the seed knows
+  epoch @20 :UInt64;       # v4: the sender's sync epoch (accept/params: that of the snapshot)
+  fda @21 :FdaState;       # fdaState
+  sync @22 :Sync;          # syncPropose, ringChunk
 }

@@ -13,7 +13,7 @@
 namespace murmur::peer::wire {
 namespace {
 
-constexpr int kLastMessageType = static_cast<int>(MessageType::kJoinRefused);
+constexpr int kLastMessageType = static_cast<int>(MessageType::kRingChunk);
 
 // The wire has no PENDING: it is a local verdict, never sent.
 schema::MemberState toWire(gossip::MemberState state) {
@@ -77,6 +77,12 @@ std::string_view messageTypeName(MessageType type) {
       return "JOIN_ACCEPT";
     case MessageType::kJoinRefused:
       return "JOIN_REFUSED";
+    case MessageType::kFdaState:
+      return "FDA_STATE";
+    case MessageType::kSyncPropose:
+      return "SYNC_PROPOSE";
+    case MessageType::kRingChunk:
+      return "RING_CHUNK";
   }
   return "?";
 }
@@ -183,6 +189,31 @@ std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
     encodeUpdates(root.initMembers(static_cast<unsigned>(envelope.members.size())),
                   envelope.members);
   }
+  root.setEpoch(envelope.epoch);
+  if (envelope.type == MessageType::kFdaState) {
+    auto fda = root.initFda();
+    fda.setVariant(envelope.fda.variant);
+    fda.setA(envelope.fda.a);
+    fda.setB(envelope.fda.b);
+  }
+  if (envelope.type == MessageType::kSyncPropose || envelope.type == MessageType::kRingChunk) {
+    MURMUR_REQUIRE(envelope.sync.view.size() <= kMaxMembers, "a view of more than ", kMaxMembers);
+    auto sync = root.initSync();
+    sync.setEpoch(envelope.sync.epoch);
+    sync.setAttempt(envelope.sync.attempt);
+    if (!envelope.sync.view.empty()) {
+      auto view = sync.initView(static_cast<unsigned>(envelope.sync.view.size()));
+      for (unsigned i = 0; i < envelope.sync.view.size(); ++i) {
+        requireText(envelope.sync.view[i], kMaxNameBytes, "member name");
+        view.set(i, envelope.sync.view[i]);
+      }
+    }
+    sync.setViewDigest(envelope.sync.viewDigest);
+    sync.setPhase(envelope.sync.phase);
+    sync.setRingStep(envelope.sync.ringStep);
+    sync.setSegment(envelope.sync.segment);
+    sync.setSynced(envelope.sync.synced);
+  }
   kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   std::vector<std::byte> out(bytes.size());
@@ -246,6 +277,31 @@ Envelope decodeEnvelope(const std::byte* data, std::size_t size) {
     out.modelName = readText(root.getModelName(), kMaxNameBytes, "model name");
     out.config = readText(root.getConfig(), kMaxConfigBytes, "run configuration");
     out.members = decodeUpdates(root.getMembers(), kMaxMembers, "members");
+    out.epoch = root.getEpoch();
+    if (out.type == MessageType::kFdaState) {
+      auto fda = root.getFda();
+      out.fda = FdaWire{fda.getVariant(), fda.getA(), fda.getB()};
+    }
+    if (out.type == MessageType::kSyncPropose || out.type == MessageType::kRingChunk) {
+      auto sync = root.getSync();
+      out.sync.epoch = sync.getEpoch();
+      out.sync.attempt = sync.getAttempt();
+      auto view = sync.getView();
+      if (view.size() > kMaxMembers) {
+        MURMUR_THROW(kProtocol, "a view of ", view.size(), " members (at most ", kMaxMembers, ")");
+      }
+      for (auto name : view) {
+        out.sync.view.push_back(readText(name, kMaxNameBytes, "member name"));
+      }
+      out.sync.viewDigest = sync.getViewDigest();
+      out.sync.phase = sync.getPhase();
+      if (out.sync.phase > 1) {
+        MURMUR_THROW(kProtocol, "ring phase ", static_cast<int>(out.sync.phase));
+      }
+      out.sync.ringStep = sync.getRingStep();
+      out.sync.segment = sync.getSegment();
+      out.sync.synced = sync.getSynced();
+    }
   } catch (const kj::Exception& e) {
     MURMUR_THROW(kProtocol, "malformed envelope: ", e.getDescription().cStr());
   }

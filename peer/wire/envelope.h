@@ -16,7 +16,8 @@ namespace murmur::peer::wire {
 // Bumped on any incompatible change; peers with another version refuse each other's messages.
 // Version 2: SWIM membership (ping/ack/pingReq/leave, piggybacked updates).
 // Version 3: members named instead of numbered, so peers can join (join/joinAccept/joinRefused).
-inline constexpr std::uint16_t kProtocolVersion = 3;
+// Version 4: sync epochs on every message; FDA states, sync proposals and ring chunks (issue 4).
+inline constexpr std::uint16_t kProtocolVersion = 4;
 
 // Bounds a decoder enforces before trusting anything.
 inline constexpr std::size_t kMaxPayloads = 16;
@@ -41,6 +42,9 @@ enum class MessageType : std::uint8_t {
   kJoin = 11,
   kJoinAccept = 12,
   kJoinRefused = 13,
+  kFdaState = 14,
+  kSyncPropose = 15,
+  kRingChunk = 16,
 };
 
 std::string_view messageTypeName(MessageType type);
@@ -71,6 +75,35 @@ struct WireUpdate {
   }
 };
 
+// FDA_STATE's fields (the sketch travels in frame 1).
+struct FdaWire {
+  std::uint8_t variant = 0;
+  double a = 0;
+  double b = 0;
+
+  friend bool operator==(const FdaWire& x, const FdaWire& y) {
+    return x.variant == y.variant && x.a == y.a && x.b == y.b;
+  }
+};
+
+// SYNC_PROPOSE's and RING_CHUNK's fields (a chunk's data travels in frame 1).
+struct SyncWire {
+  std::uint64_t epoch = 0;  // the epoch the sync creates
+  std::uint32_t attempt = 0;
+  std::vector<std::string> view;  // propose: member names
+  std::uint64_t viewDigest = 0;   // chunk
+  std::uint8_t phase = 0;         // chunk: 0 reduce-scatter, 1 all-gather
+  std::uint32_t ringStep = 0;
+  std::uint32_t segment = 0;
+  bool synced = false;  // propose: the sender synced `epoch` already (a notice, not a proposal)
+
+  friend bool operator==(const SyncWire& x, const SyncWire& y) {
+    return x.epoch == y.epoch && x.attempt == y.attempt && x.view == y.view &&
+           x.viewDigest == y.viewDigest && x.phase == y.phase && x.ringStep == y.ringStep &&
+           x.segment == y.segment && x.synced == y.synced;
+  }
+};
+
 struct Envelope {
   std::uint16_t version = kProtocolVersion;
   MessageType type = MessageType::kHello;
@@ -89,6 +122,9 @@ struct Envelope {
   std::string modelName;             // JOIN
   std::string config;                // JOIN_ACCEPT: run settings (JSON); JOIN_REFUSED: why
   std::vector<WireUpdate> members;   // JOIN_ACCEPT
+  std::uint64_t epoch = 0;           // the sender's sync epoch (ACCEPT/PARAMS: the snapshot's)
+  FdaWire fda;                       // FDA_STATE
+  SyncWire sync;                     // SYNC_PROPOSE, RING_CHUNK
 
   friend bool operator==(const Envelope& a, const Envelope& b) {
     return a.version == b.version && a.type == b.type && a.incarnation == b.incarnation &&
@@ -97,7 +133,8 @@ struct Envelope {
            a.payloads == b.payloads && a.target == b.target && a.updates == b.updates &&
            a.control == b.control && a.address == b.address &&
            a.modelSignature == b.modelSignature && a.modelName == b.modelName &&
-           a.config == b.config && a.members == b.members;
+           a.config == b.config && a.members == b.members && a.epoch == b.epoch && a.fda == b.fda &&
+           a.sync == b.sync;
   }
 };
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "peer/wire/envelope.h"
 #include "tests/integration/peer_processes.h"
 
 namespace murmur::tests {
@@ -132,7 +133,9 @@ TEST(Join, RefusesAnotherModelAnotherVersionAndATakenNameWithExitCodeFour) {
 
   std::vector<Case> cases = {
       {"other-model", {"--model", "lenet5"}, {"lenet5", "mlp"}},
-      {"other-version", {"--model", "mlp", "--join-as-version", "9"}, {"version 9", "version 3"}},
+      {"other-version",
+       {"--model", "mlp", "--join-as-version", "9"},
+       {"version 9", "version " + std::to_string(peer::wire::kProtocolVersion)}},
       {"peer1", {"--model", "mlp"}, {"peer1", "taken"}},
   };
   for (const Case& c : cases) {

@@ -86,6 +86,34 @@ TEST(SharedModelState, AfterTrainingExchangesApplyAtOnce) {
   EXPECT_EQ(x[0], 7.0F);
 }
 
+// A global sync's install (specs/fda.md §4.3 step 4): queued behind the exchanges queued before
+// it, applied by the compute thread; x = w̄ + the work done since the contributed snapshot, d = 0.
+TEST(SharedModelState, AnInstallKeepsTheWorkDoneSinceTheSnapshotAndClearsTheGap) {
+  std::vector<float> x{1.0F, 2.0F};
+  runtime::TimePoint t{};
+  SharedModelState state(x.data(), 2, momentum::AcidParams{0.3, 1.5}, t);
+  auto contributed = std::make_shared<const std::vector<float>>(x);
+  state.gradientStep(t + milliseconds(1), [&] { x[0] += 0.5F; });  // work during the ring
+  auto mean = std::make_shared<const std::vector<float>>(std::vector<float>{10.0F, 20.0F});
+  state.submitInstall(t + milliseconds(2), 3, mean, contributed);
+  EXPECT_TRUE(state.installPending());
+  EXPECT_FALSE(state.takeInstalled().has_value()) << "not applied before the compute thread runs";
+  EXPECT_EQ(x[0], 1.5F);
+  state.applyQueued(t + milliseconds(3));
+  EXPECT_FALSE(state.installPending());
+  EXPECT_EQ(x[0], 10.5F);
+  EXPECT_EQ(x[1], 20.0F);
+  std::optional<SharedModelState::Installed> installed = state.takeInstalled();
+  ASSERT_TRUE(installed.has_value());
+  EXPECT_EQ(installed->epoch, 3U);
+  EXPECT_EQ(installed->mean, mean);
+  EXPECT_FALSE(state.takeInstalled().has_value()) << "taken once";
+  // d = 0: nothing mixes into x any more.
+  std::vector<float> later(2);
+  state.copyParameters(t + std::chrono::seconds(10), later.data());
+  EXPECT_EQ(later, x);
+}
+
 TEST(SharedModelState, StepClockTracksTheMeanInterval) {
   std::vector<float> x{0.0F};
   runtime::TimePoint t{};

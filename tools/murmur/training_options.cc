@@ -1,6 +1,7 @@
 #include "tools/murmur/training_options.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "runtime/error.h"
 #include "runtime/log.h"
@@ -41,6 +42,28 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
   group(app.add_flag("--no-gossip",
                      flags.noGossip,
                      "No exchanges while training: peers only meet for the final average"));
+  group(app.add_option("--sync",
+                       o.sync,
+                       "Global syncs (an exact ring all-reduce of the models over the live "
+                       "members): none; fda (when FDA's variance estimate exceeds --fda-theta; "
+                       "with --no-gossip this is the FDA paper's local SGD); every-step; periodic "
+                       "(every --sync-period steps)")
+            ->check(CLI::IsMember({"none", "fda", "every-step", "periodic"})));
+  group(app.add_option("--sync-period", o.syncPeriod, "--sync periodic: steps between syncs"));
+  group(app.add_option("--fda-variant",
+                       o.fdaVariant,
+                       "FDA's variance estimator: naive (8 B/step), linear (16 B/step) or "
+                       "sketch (an AMS sketch, 4·D·W B/step, tighter on large models)")
+            ->check(CLI::IsMember({"naive", "linear", "sketch"})));
+  group(app.add_option("--fda-theta",
+                       o.fdaTheta,
+                       "FDA's threshold Θ on the model variance (1/K)Σ‖x_k − x̄‖², or auto: "
+                       "starts at 3.89e-5 × parameters and adapts so rounds last "
+                       "--fda-round-steps"));
+  group(app.add_option("--fda-sketch", o.fdaSketch, "--fda-variant sketch: D,W (rows, columns)"));
+  group(app.add_option("--fda-round-steps",
+                       o.fdaRoundSteps,
+                       "--fda-theta auto: the round length (steps) Θ adapts towards"));
   group(app.add_option("--steps", o.steps, "Gradient steps each peer takes"));
   group(app.add_option("--batch", o.trainer.batch, "Samples per gradient step"));
   group(app.add_option("--lr", o.trainer.lr, "Peak learning rate"));
@@ -102,6 +125,12 @@ void finishTrainingOptions(TrainingFlags& flags) {
   MURMUR_REQUIRE(o.steps >= 0, "--steps must be ≥ 0, got ", o.steps);
   MURMUR_REQUIRE(o.rate > 0, "--rate must be > 0, got ", o.rate);
   MURMUR_REQUIRE(o.threads >= 1, "--threads must be ≥ 1, got ", o.threads);
+  MURMUR_REQUIRE(o.syncPeriod >= 1, "--sync-period must be ≥ 1, got ", o.syncPeriod);
+  MURMUR_REQUIRE(o.fdaRoundSteps >= 1, "--fda-round-steps must be ≥ 1, got ", o.fdaRoundSteps);
+  MURMUR_REQUIRE(o.fdaTheta == "auto" || std::strtod(o.fdaTheta.c_str(), nullptr) > 0,
+                 "--fda-theta must be a positive number or auto, got '",
+                 o.fdaTheta,
+                 "'");
   MURMUR_REQUIRE(flags.exchangeTimeoutSeconds > 0, "--exchange-timeout must be > 0");
   MURMUR_REQUIRE(flags.probeIntervalSeconds >= 0.05,
                  "--probe-interval must be ≥ 0.05 s, got ",

@@ -1,0 +1,182 @@
+// Global syncs with real murmur processes on loopback (issue 4): FDA-triggered averaging learns
+// Fashion-MNIST, every synced model is bit-identical on the peers that synced it, a larger Θ syncs
+// less, and a peer killed while syncs run does not hang the others.
+#include <csignal>
+#include <map>
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/peer_processes.h"
+#include "tests/support/test_support.h"
+
+#include <nlohmann/json.hpp>
+
+namespace murmur::tests {
+namespace {
+
+using std::chrono::milliseconds;
+
+// `murmur swarm --peers 4` with `flags`; returns the four per-peer summaries.
+std::vector<nlohmann::json> runSwarm(const TempDir& dir, std::vector<std::string> flags) {
+  std::vector<std::string> args = {murmurBinary(),
+                                   "swarm",
+                                   "--peers",
+                                   "4",
+                                   "--run-dir",
+                                   dir.path(),
+                                   "--summary-json",
+                                   dir.file("swarm.json"),
+                                   "--no-table",
+                                   "--eval-interval",
+                                   "0"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  ChildProcess swarm(args, dir.file("swarm.out"), dir.file("swarm.err"));
+  std::optional<int> code = swarm.waitFor(milliseconds(300000));
+  std::vector<nlohmann::json> summaries;
+  EXPECT_TRUE(code.has_value()) << "swarm did not finish in 5 min\n" << describeLogs(dir, 4);
+  if (!code) {
+    return summaries;
+  }
+  EXPECT_EQ(*code, 0) << readFile(dir.file("swarm.err")) << describeLogs(dir, 4);
+  for (int i = 0; i < 4; ++i) {
+    summaries.push_back(readJson(dir.file("peer" + std::to_string(i) + ".json")));
+  }
+  return summaries;
+}
+
+// Every epoch that several peers recorded has one digest: the synced model is bit-identical on
+// all of them. Returns how many epochs all four recorded.
+std::size_t expectIdenticalSyncedModels(const std::vector<nlohmann::json>& summaries) {
+  std::map<std::uint64_t, std::pair<std::string, int>> seen;  // epoch → (digest, peers)
+  for (const nlohmann::json& s : summaries) {
+    for (const nlohmann::json& entry : s["sync_digests"]) {
+      auto epoch = entry[0].get<std::uint64_t>();
+      auto digest = entry[1].get<std::string>();
+      auto [it, fresh] = seen.try_emplace(epoch, digest, 0);
+      EXPECT_EQ(it->second.first, digest) << "epoch " << epoch << " differs on " << s["name"];
+      ++it->second.second;
+    }
+  }
+  std::size_t everywhere = 0;
+  for (const auto& [epoch, entry] : seen) {
+    everywhere += entry.second == static_cast<int>(summaries.size()) ? 1 : 0;
+  }
+  return everywhere;
+}
+
+// The paper's setting: local SGD, averaging only when FDA's variance estimate crosses Θ.
+TEST(Sync, FourPeersWithFdaLearnFashionMnistAndShareEverySyncedModel) {
+  if (!haveFashionMnist()) {
+    GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
+  }
+  TempDir dir;
+  std::vector<nlohmann::json> peers = runSwarm(
+      dir, {"--sync", "fda", "--no-gossip", "--steps", "1500", "--data", fashionMnistDir()});
+  ASSERT_EQ(peers.size(), 4U);
+  nlohmann::json swarm = readJson(dir.file("swarm.json"));
+  EXPECT_GE(swarm["test_accuracy_avg_model"].get<double>(), 0.85) << swarm.dump(2);
+  const double everyStepBytes = 1500 * 2.0 * 3 / 4 * 61706 * 4;  // ring all-reduce per peer
+  for (const nlohmann::json& s : peers) {
+    EXPECT_GE(s["syncs"].get<std::uint64_t>(), 2U) << s.dump(2);
+    EXPECT_EQ(s["bytes_sent_by_kind"]["model"], 0) << "gossip is off";
+    EXPECT_GT(s["bytes_sent_by_kind"]["sync_state"].get<std::uint64_t>(), 0U);
+    // FDA's point: far fewer bytes than averaging after every step.
+    EXPECT_LT(s["bytes_sent_by_kind"]["sync_model"].get<double>(), everyStepBytes / 10)
+        << s.dump(2);
+  }
+  EXPECT_GE(expectIdenticalSyncedModels(peers), 1U) << describeLogs(dir, 4);
+}
+
+// Averaging after every step: the peers hold the same bits after each sync, and with no step
+// after the last one their final consensus distance is exactly zero.
+TEST(Sync, EveryStepLeavesThePeersBitIdenticalAfterEachSync) {
+  TempDir dir;
+  std::vector<nlohmann::json> peers = runSwarm(dir,
+                                               {"--sync",
+                                                "every-step",
+                                                "--no-gossip",
+                                                "--steps",
+                                                "200",
+                                                "--model",
+                                                "mlp",
+                                                "--synthetic",
+                                                "2048"});
+  ASSERT_EQ(peers.size(), 4U);
+  for (const nlohmann::json& s : peers) {
+    EXPECT_EQ(s["sync_epoch"], 200) << s.dump(2) << describeLogs(dir, 4);
+    EXPECT_EQ(s["consensus_distance_final"].get<double>(), 0.0);
+    EXPECT_EQ(s["bytes_sent_by_kind"]["sync_state"], 0) << "no FDA states in lockstep";
+  }
+  EXPECT_GE(expectIdenticalSyncedModels(peers), 20U) << "the last 20 epochs, on every peer";
+}
+
+// Θ is the knob: ten times the threshold, far fewer syncs.
+TEST(Sync, ARaisedThetaLowersTheNumberOfSyncs) {
+  if (!haveFashionMnist()) {
+    GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
+  }
+  auto meanSyncs = [](const std::string& theta) {
+    TempDir dir;
+    std::vector<nlohmann::json> peers = runSwarm(dir,
+                                                 {"--sync",
+                                                  "fda",
+                                                  "--fda-theta",
+                                                  theta,
+                                                  "--no-gossip",
+                                                  "--steps",
+                                                  "800",
+                                                  "--model",
+                                                  "mlp",
+                                                  "--data",
+                                                  fashionMnistDir()});
+    double total = 0;
+    for (const nlohmann::json& s : peers) {
+      total += s["syncs"].get<double>();
+    }
+    expectIdenticalSyncedModels(peers);
+    return peers.empty() ? 0.0 : total / static_cast<double>(peers.size());
+  };
+  const double low = meanSyncs("1");
+  const double high = meanSyncs("10");
+  EXPECT_GE(low, 10.0) << "Θ = 1 should sync often on this run";
+  EXPECT_LT(high, low / 2) << "Θ = 10: " << high << " syncs per peer, Θ = 1: " << low;
+}
+
+// kill -9 of a peer while the others sync after every step (so a sync is always under way): the
+// rings stall, retry over the survivors once SWIM declares it dead, and everyone else finishes.
+TEST(Sync, APeerKilledDuringSyncsDoesNotHangTheOthers) {
+  TempDir dir;
+  writePeers(dir, 4);
+  std::vector<std::string> flags = {"--sync",
+                                    "every-step",
+                                    "--no-gossip",
+                                    "--steps",
+                                    "500",
+                                    "--model",
+                                    "mlp",
+                                    "--synthetic",
+                                    "2048",
+                                    "--eval-interval",
+                                    "0"};
+  std::vector<std::unique_ptr<ChildProcess>> peers;
+  for (int i = 0; i < 4; ++i) {
+    peers.push_back(startPeer(dir, i, flags));
+  }
+  ASSERT_FALSE(waitForStep(dir, 3, 50, milliseconds(120000)).is_null()) << describeLogs(dir, 4);
+  peers[3]->signal(SIGKILL);
+  ASSERT_EQ(peers[3]->waitFor(milliseconds(10000)), 128 + SIGKILL);
+  for (int i = 0; i < 3; ++i) {
+    std::optional<int> code = peers[i]->waitFor(milliseconds(180000));
+    ASSERT_TRUE(code.has_value()) << "peer" << i << " hung\n" << describeLogs(dir, 4);
+    EXPECT_EQ(*code, 0) << describeLogs(dir, 4);
+    nlohmann::json s = readJson(dir.file("peer" + std::to_string(i) + ".json"));
+    EXPECT_EQ(s["steps"], 500);
+    EXPECT_TRUE(s["averaged"].get<bool>());
+    EXPECT_EQ(s["final_members"], nlohmann::json({"peer0", "peer1", "peer2"}));
+    EXPECT_GE(s["syncs"].get<std::uint64_t>(), 450U) << "syncs went on without peer3";
+  }
+}
+
+}  // namespace
+}  // namespace murmur::tests
