@@ -209,8 +209,10 @@ void BasicAcidState<Scalar>::assign(const Scalar* values) {
 
 template <typename Scalar>
 void BasicAcidState<Scalar>::rebase(const Scalar* newBase, const Scalar* oldBase) {
+  // newBase + (x − oldBase), not x + (newBase − oldBase): with no work since the snapshot the
+  // difference is exactly 0 and x becomes newBase bit for bit on every peer.
   for (std::size_t k = 0; k < n_; ++k) {
-    x_[k] += newBase[k] - oldBase[k];
+    x_[k] = newBase[k] + (x_[k] - oldBase[k]);
   }
   std::fill(gap_.begin(), gap_.end(), Scalar{0});
 }

@@ -57,8 +57,9 @@ class BasicAcidState {
   // x = values and d = 0 (after a state transfer or the final exact average).
   void assign(const Scalar* values);
 
-  // x += newBase − oldBase and d = 0: a global sync's install (specs/fda.md §4.3 step 4), where
-  // oldBase is what we contributed and newBase the swarm's average; what x gained since is kept.
+  // x = newBase + (x − oldBase) and d = 0: a global sync's install (specs/fda.md §4.3 step 4),
+  // where oldBase is what we contributed and newBase the swarm's average; what x gained since is
+  // kept.
   void rebase(const Scalar* newBase, const Scalar* oldBase);
 
   // Exchange with snapshots (spec §3.2): Δ = peer − self; x += ½Δ; d += (α̃ − ½)Δ. The caller mixes

@@ -339,12 +339,15 @@ void GlobalSync::startRing(const sync::SyncProposal& agreed,
                     agreed.epoch,
                     agreed.attempt,
                     members.size(),
-                    options_.mode == SyncMode::kFda ? fmt::format(", estimate {:.4g} > Θ {:.4g}",
-                                                                  estimateAtTrigger_,
-                                                                  threshold_.theta())
-                                                    : ""));
+                    options_.mode == SyncMode::kFda
+                        ? fmt::format(", estimate {:.4g} (Θ {:.4g}, fires above {:.4g})",
+                                      estimateAtTrigger_,
+                                      threshold_.theta(),
+                                      threshold_.theta() * (1 - options_.triggerMargin))
+                        : ""));
   }
-  MURMUR_LOG(kDebug, "sync", "ring {}.{} over {}", agreed.epoch, agreed.attempt, names);
+  MURMUR_LOG(
+      kDebug, "sync", "ring {}.{}: {} members", agreed.epoch, agreed.attempt, members.size());
   std::vector<sync::OutgoingChunk> first = ring_->start();
   emit(first, out);
   // Chunks that came before we started: feed those of this round, forget older ones.

@@ -305,6 +305,11 @@ std::string summaryToJson(const PeerSummary& s) {
     digests.push_back({epoch, digest});
   }
   out["sync_digests"] = digests;
+  nlohmann::json progress = nlohmann::json::array();
+  for (const PeerSummary::ProgressPoint& p : s.progressTimeline) {
+    progress.push_back({p.step, p.accuracy, p.bytesSent});
+  }
+  out["progress_timeline"] = progress;  // [[step, local test accuracy, bytes sent], ...]
   return out.dump(2);
 }
 
@@ -535,6 +540,8 @@ PeerSummary Node::run() {
   settings.alphaTilde = acid.alphaTilde;
   settings.seed = run.seed;
   settings.protocolVersion = wire::kProtocolVersion;
+  settings.sync = run.sync;
+  settings.fdaVariant = run.sync == "fda" ? run.fdaVariant : "";
   StatusBoard board(settings, metrics, clock);
 
   struct StopServingOnExit {  // before the board goes: handlers read it
@@ -650,6 +657,8 @@ PeerSummary Node::run() {
     Evaluation e = evaluate(*model, test, o.evalSamples);
     lastAccuracy = e.accuracy;
     summary.accuracyTimeline.emplace_back(sinceOrigin(), e.accuracy);
+    summary.progressTimeline.push_back(PeerSummary::ProgressPoint{
+        stepsDone(), e.accuracy, sumCounters(metrics, "bytes_sent_total", kSentKinds)});
     state.skipNextInterval();
   };
   auto progress = [&](const char* phase) {
@@ -703,6 +712,9 @@ PeerSummary Node::run() {
   std::shared_ptr<const std::vector<float>> reference =
       std::make_shared<const std::vector<float>>(flat.data(), flat.data() + flat.numel());
   std::uint64_t syncEpoch = 0;
+  std::uint64_t installs = 0;
+  bool evaluationDue = false;  // sync without gossip: the evaluation waits for an install
+  std::uint64_t installsAtDue = 0;
   std::int64_t stepsSinceSync = 0;
   double syncWait = 0;
   constexpr std::size_t kDigestsKept = 20;
@@ -712,6 +724,7 @@ PeerSummary Node::run() {
     }
     reference = in.mean;
     syncEpoch = in.epoch;
+    ++installs;
     stepsSinceSync = 0;
     summary.syncDigests.emplace_back(in.epoch, modelDigest(*in.mean));
     if (summary.syncDigests.size() > kDigestsKept) {
@@ -765,8 +778,16 @@ PeerSummary Node::run() {
       computeWait += budget.waitWhileOverCap(std::chrono::milliseconds(200));
     }
     double t = runtime::toSeconds(clock.now() - start);
-    if (t >= nextEval) {
+    // Sync without gossip: the local models drift apart between syncs, and what the swarm has is
+    // the synced model, so the timeline evaluates right after a sync (specs/fda.md pitfall 10).
+    const bool evaluateAtSyncs = syncMode != SyncMode::kNone && !o.gossip && step > 0;
+    if (t >= nextEval && evaluateAtSyncs && !evaluationDue) {
+      evaluationDue = true;
+      installsAtDue = installs;
+    }
+    if (t >= nextEval && (!evaluateAtSyncs || installs > installsAtDue)) {
       recordTimeline();
+      evaluationDue = false;
       nextEval = t + o.evalIntervalSeconds;
     }
     if (t >= nextCheckpoint) {

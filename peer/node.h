@@ -104,6 +104,15 @@ struct PeerSummary {
   double eta = 0;
   double alphaTilde = 0.5;
   std::vector<std::pair<double, double>> accuracyTimeline;  // (seconds, local test accuracy)
+
+  // The same points by work done: (local step, local test accuracy, bytes sent so far).
+  struct ProgressPoint {
+    std::int64_t step = 0;
+    double accuracy = 0;
+    std::uint64_t bytesSent = 0;
+  };
+
+  std::vector<ProgressPoint> progressTimeline;
   // Global syncs: the mode, how many completed, the last epoch, FDA's last estimate and Θ,
   // bytes by kind, the time compute waited for lockstep syncs, and a digest of the synced model
   // (the reference) of each of the last epochs: equal on every peer that took part.

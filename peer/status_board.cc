@@ -82,6 +82,16 @@ std::string StatusBoard::statusJson() const {
         {"seed", s.seed},
         {"protocol_version", s.protocolVersion}}},
   };
+  if (s.sync != "none") {
+    // Global syncs: the last epoch, how many completed, FDA's swarm estimate against Θ.
+    out["sync"] = {{"mode", s.sync},
+                   {"fda_variant", s.fdaVariant},
+                   {"epoch", metrics_.read("sync_epoch")},
+                   {"syncs", metrics_.read("syncs_total")},
+                   {"retries", metrics_.read("sync_retries_total")},
+                   {"fda_estimate", metrics_.read("fda_estimate")},
+                   {"fda_theta", metrics_.read("fda_theta")}};
+  }
   return out.dump();
 }
 

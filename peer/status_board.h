@@ -31,6 +31,8 @@ struct StatusSettings {
   double alphaTilde = 0.5;
   std::uint64_t seed = 0;
   std::uint32_t protocolVersion = 0;
+  std::string sync = "none";  // --sync mode
+  std::string fdaVariant;     // --sync fda: the estimator
 };
 
 // The compute thread's latest progress.

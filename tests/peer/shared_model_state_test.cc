@@ -114,6 +114,26 @@ TEST(SharedModelState, AnInstallKeepsTheWorkDoneSinceTheSnapshotAndClearsTheGap)
   EXPECT_EQ(later, x);
 }
 
+// With no step since the snapshot, x becomes the average bit for bit (every-step syncs rely on it:
+// x + (w̄ − x) would round differently on every peer).
+TEST(SharedModelState, AnInstallWithoutWorkMeanwhileGivesTheAverageExactly) {
+  runtime::Rng rng(5);
+  std::vector<float> x(1000);
+  std::vector<float> mean(1000);
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    x[k] = static_cast<float>(rng.normal() * 1e-3);
+    mean[k] = static_cast<float>(rng.normal() * 1e3);
+  }
+  runtime::TimePoint t{};
+  SharedModelState state(x.data(), x.size(), momentum::AcidParams{}, t);
+  state.stopTraining(t);
+  state.submitInstall(t,
+                      1,
+                      std::make_shared<const std::vector<float>>(mean),
+                      std::make_shared<const std::vector<float>>(x));
+  EXPECT_EQ(x, mean);
+}
+
 TEST(SharedModelState, StepClockTracksTheMeanInterval) {
   std::vector<float> x{0.0F};
   runtime::TimePoint t{};

@@ -65,6 +65,27 @@ TEST(StatusBoard, StatusCarriesProgressExchangesBytesAndSettings) {
   EXPECT_EQ(set["protocol_version"], 2);
   EXPECT_EQ(set["seed"], 9);
   EXPECT_DOUBLE_EQ(set["alpha_tilde"].get<double>(), 0.6);
+  EXPECT_FALSE(s.contains("sync")) << "no global syncs in this run";
+}
+
+TEST(StatusBoard, StatusShowsGlobalSyncsWhenTheRunHasThem) {
+  runtime::ManualClock clock;
+  runtime::MetricsRegistry metrics;
+  metrics.counter("syncs_total").add(3);
+  metrics.gauge("sync_epoch").set(4);
+  metrics.gauge("fda_estimate").set(1.25);
+  metrics.gauge("fda_theta").set(2.5);
+  StatusSettings fda = settings();
+  fda.sync = "fda";
+  fda.fdaVariant = "linear";
+  StatusBoard board(fda, metrics, clock);
+  nlohmann::json s = nlohmann::json::parse(board.statusJson());
+  EXPECT_EQ(s["sync"]["mode"], "fda");
+  EXPECT_EQ(s["sync"]["fda_variant"], "linear");
+  EXPECT_EQ(s["sync"]["syncs"], 3);
+  EXPECT_EQ(s["sync"]["epoch"], 4);
+  EXPECT_DOUBLE_EQ(s["sync"]["fda_estimate"].get<double>(), 1.25);
+  EXPECT_DOUBLE_EQ(s["sync"]["fda_theta"].get<double>(), 2.5);
 }
 
 TEST(StatusBoard, MembersListEveryRowWithAgesFromTheClock) {

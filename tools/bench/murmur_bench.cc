@@ -5,6 +5,7 @@
 //   steps     compute steps/s of a local swarm with gossip at r = 1 vs gossip off
 //   join      a joiner's admission (member list + model transfer) vs raw ZeroMQ
 //   failure   time until every survivor declares a crashed member dead, vs the 5 s target
+//   fda       bytes to an accuracy: every-step and periodic syncs, FDA, gossip (issue 4)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include "peer/transport/zmq_transport.h"
 #include "runtime/metrics.h"
 #include "tools/bench/failure_bench.h"
+#include "tools/bench/fda_bench.h"
 #include "tools/bench/join_bench.h"
 #include "tools/bench/raw_zmq.h"
 #include "tools/bench/swarm_runs.h"
@@ -241,7 +243,17 @@ int main(int argc, char** argv) {
       "Time until every survivor declares a crashed member dead (SWIM), over many kills");
   failure->add_option("--kills", kills, "Crashes to time")->capture_default_str();
   failure->add_flag("--json", json, "One JSON object on stdout");
+  murmur::bench::FdaBenchOptions fda;
+  CLI::App* fdaCommand = app.add_subcommand(
+      "fda",
+      "Bytes and steps to a test accuracy: all-reduce every step, periodic averaging, FDA "
+      "(naive, linear, sketch), gossip, gossip + FDA");
+  murmur::bench::addFdaBenchOptions(*fdaCommand, fda);
+  fdaCommand->add_flag("--json", json, "One JSON object on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (fdaCommand->parsed()) {
+    return murmur::bench::fdaCommand(fda, json);
+  }
   if (failure->parsed()) {
     return murmur::bench::failureCommand(kills, json);
   }

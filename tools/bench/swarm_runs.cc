@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 namespace murmur::bench {
-namespace {
 
 std::string besideSelf(const std::string& name) {
   std::vector<char> buffer(4096);
@@ -20,15 +19,10 @@ std::string besideSelf(const std::string& name) {
   return (std::filesystem::path(self).parent_path() / name).string();
 }
 
-struct SwarmRun {
-  bool ok = false;
-  double stepsPerSecond = 0;  // per peer, mean over peers, training phase only
-  double accuracy = 0;
-  double wallSeconds = 0;
-  double bytesSent = 0;
-};
-
-SwarmRun runSwarm(const SwarmBenchOptions& o, bool gossip, const std::string& dir) {
+SwarmRun runSwarm(const SwarmBenchOptions& o,
+                  const std::vector<std::string>& flags,
+                  const std::string& dir,
+                  const std::string& what) {
   std::vector<std::string> args = {o.murmur,
                                    "swarm",
                                    "--peers",
@@ -41,20 +35,17 @@ SwarmRun runSwarm(const SwarmBenchOptions& o, bool gossip, const std::string& di
                                    o.data,
                                    "--rate",
                                    std::to_string(o.rate),
+                                   "--shard",
+                                   o.shard,
                                    "--eval-interval",
-                                   "0",
+                                   std::to_string(o.evalInterval),
                                    "--no-table",
                                    "--run-dir",
                                    dir,
                                    "--summary-json",
                                    dir + "/swarm.json"};
-  if (!gossip) {
-    args.push_back("--no-gossip");
-  }
-  std::fprintf(stderr,
-               "murmur-bench: running a %d-peer swarm, gossip %s...\n",
-               o.peers,
-               gossip ? "on (r = 1)" : "off");
+  args.insert(args.end(), flags.begin(), flags.end());
+  std::fprintf(stderr, "murmur-bench: running a %d-peer swarm, %s...\n", o.peers, what.c_str());
   pid_t pid = fork();
   if (pid == 0) {
     std::vector<char*> raw;
@@ -80,6 +71,7 @@ SwarmRun runSwarm(const SwarmBenchOptions& o, bool gossip, const std::string& di
       return run;
     }
     rateSum += s["steps"].get<double>() / s["train_seconds"].get<double>();
+    run.peers.push_back(std::move(s));
   }
   std::ifstream in(dir + "/swarm.json");
   nlohmann::json swarm = nlohmann::json::parse(in, nullptr, false);
@@ -91,8 +83,6 @@ SwarmRun runSwarm(const SwarmBenchOptions& o, bool gossip, const std::string& di
   return run;
 }
 
-}  // namespace
-
 void addSwarmBenchOptions(CLI::App& app, SwarmBenchOptions& o) {
   app.add_option("--murmur", o.murmur, "murmur binary (default: beside murmur-bench)");
   app.add_option("--peers", o.peers, "Peers per swarm")->capture_default_str();
@@ -100,6 +90,8 @@ void addSwarmBenchOptions(CLI::App& app, SwarmBenchOptions& o) {
   app.add_option("--model", o.model, "mlp or lenet5")->capture_default_str();
   app.add_option("--data", o.data, "Fashion-MNIST directory")->capture_default_str();
   app.add_option("--rate", o.rate, "Gossip rate r of the gossip-on run")->capture_default_str();
+  app.add_option("--shard", o.shard, "How the data is split: iid, label-sorted or dirichlet")
+      ->capture_default_str();
 }
 
 int stepsCommand(const SwarmBenchOptions& options, bool json) {
@@ -109,8 +101,8 @@ int stepsCommand(const SwarmBenchOptions& options, bool json) {
   }
   std::string base = std::filesystem::temp_directory_path() / "murmur-bench-steps";
   std::filesystem::remove_all(base);
-  SwarmRun on = runSwarm(o, true, base + "/gossip");
-  SwarmRun off = runSwarm(o, false, base + "/alone");
+  SwarmRun on = runSwarm(o, {}, base + "/gossip", "gossip on (r = " + std::to_string(o.rate) + ")");
+  SwarmRun off = runSwarm(o, {"--no-gossip"}, base + "/alone", "gossip off");
   if (!on.ok || !off.ok) {
     std::fprintf(stderr, "murmur-bench: a swarm failed; logs in %s\n", base.c_str());
     return 1;

@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 namespace murmur::bench {
 
@@ -16,9 +18,31 @@ struct SwarmBenchOptions {
   std::string model = "lenet5";
   std::string data = "/usr/share/datasets/fashion-mnist";
   double rate = 1.0;
+  double evalInterval = 0;    // seconds between local test-accuracy points (0: none)
+  std::string shard = "iid";  // iid | label-sorted | dirichlet
 };
 
 void addSwarmBenchOptions(CLI::App& app, SwarmBenchOptions& options);
+
+// One `murmur swarm` run and what its summaries say.
+struct SwarmRun {
+  bool ok = false;
+  double stepsPerSecond = 0;  // per peer, mean over peers, training phase only
+  double accuracy = 0;        // of the exact average at the end
+  double wallSeconds = 0;
+  double bytesSent = 0;
+  std::vector<nlohmann::json> peers;  // the per-peer summaries
+};
+
+// Runs `murmur swarm` with the options and `flags` in `dir` (logs stay there); `what` names the
+// run in the progress line on stderr.
+SwarmRun runSwarm(const SwarmBenchOptions& o,
+                  const std::vector<std::string>& flags,
+                  const std::string& dir,
+                  const std::string& what);
+
+// The murmur binary beside this one.
+std::string besideSelf(const std::string& name);
 
 int stepsCommand(const SwarmBenchOptions& options, bool json);
 

@@ -127,6 +127,12 @@ SwarmReport buildSwarmReport(const std::vector<std::string>& peerSummaries,
     r.bytesSentTotal += s.value("bytes_sent", std::uint64_t{0});
     r.exchangesTotal += s.value("exchanges_initiated", std::uint64_t{0});
     r.exchangeTimeouts += s.value("exchanges_timed_out", std::uint64_t{0});
+    r.syncMode = s.value("sync", std::string("none"));
+    r.syncsPerPeer.push_back(s.value("syncs", std::uint64_t{0}));
+    for (const char* kind : {"sync_state", "sync_model"}) {
+      r.syncBytesTotal +=
+          s.value("bytes_sent_by_kind", nlohmann::json::object()).value(kind, std::uint64_t{0});
+    }
     r.eta = s.value("eta", 0.0);
     r.alphaTilde = s.value("alpha_tilde", 0.5);
     rateSum += numberOr(s, "realised_rate", 0.0);
@@ -194,6 +200,14 @@ std::string renderSwarmReport(const SwarmReport& r) {
                      r.exchangesTotal,
                      r.realisedRate,
                      r.exchangeTimeouts);
+  if (r.syncMode != "none") {
+    auto [fewest, most] = std::minmax_element(r.syncsPerPeer.begin(), r.syncsPerPeer.end());
+    out += fmt::format("{:<30}{}{} per peer, {:.1f} MB\n",
+                       "global syncs (" + r.syncMode + ")",
+                       r.syncsPerPeer.empty() ? 0 : *fewest,
+                       r.syncsPerPeer.empty() || *fewest == *most ? "" : fmt::format("–{}", *most),
+                       megabytes(r.syncBytesTotal));
+  }
   out += fmt::format("bytes sent                    {:.1f} MB\n", megabytes(r.bytesSentTotal));
   out += fmt::format("consensus distance at end     {:.3g}\n", r.consensusDistanceFinal);
   out += fmt::format("A²CiD²                        η = {:.4f}, α̃ = {:.4f}{}\n",
@@ -236,6 +250,9 @@ std::string swarmReportJson(const SwarmReport& r) {
       {"alpha_tilde", r.alphaTilde},
       {"seconds_to_0.85", r.secondsTo85},
       {"seconds_to_0.88", r.secondsTo88},
+      {"sync", r.syncMode},
+      {"syncs_per_peer", r.syncsPerPeer},
+      {"sync_bytes_total", r.syncBytesTotal},
       {"accuracy_timeline", timeline},
   };
   return out.dump(2);

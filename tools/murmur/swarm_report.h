@@ -60,6 +60,9 @@ struct SwarmReport {
   std::vector<std::pair<double, double>> accuracyTimeline;  // (seconds, mean local accuracy)
   double secondsTo85 = -1;
   double secondsTo88 = -1;
+  std::string syncMode = "none";  // global syncs (--sync)
+  std::vector<std::uint64_t> syncsPerPeer;
+  std::uint64_t syncBytesTotal = 0;  // FDA states and ring chunks, all peers
 };
 
 // Aggregates per-peer summary JSON texts (empty for a peer that wrote none).

@@ -1,0 +1,219 @@
+// GlobalSync's protocol among four peers on an in-memory network (random delivery order, messages
+// to a dead member lost): lockstep syncs end bit-identical on everyone, a member that dies mid-ring
+// makes the others retry without it, and a member left out of a sync catches up at the next.
+#include "peer/global_sync.h"
+
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "runtime/rng.h"
+
+namespace murmur::peer {
+namespace {
+
+using runtime::PeerId;
+using std::chrono::milliseconds;
+
+constexpr std::size_t kNumel = 1001;  // not a multiple of the ring size
+
+struct Node {
+  std::vector<float> x;
+  std::unique_ptr<SharedModelState> state;
+  SyncMailbox mailbox;
+  runtime::MetricsRegistry metrics;
+  std::unique_ptr<GlobalSync> sync;
+};
+
+class Network {
+ public:
+  explicit Network(std::uint64_t seed) : rng_(seed) {
+    runtime::Rng init(seed + 1);
+    for (std::uint32_t i = 0; i < 4; ++i) {
+      auto node = std::make_unique<Node>();
+      node->x.resize(kNumel);
+      for (float& v : node->x) {
+        v = static_cast<float>(init.normal());
+      }
+      node->state = std::make_unique<SharedModelState>(
+          node->x.data(), kNumel, momentum::AcidParams{}, runtime::TimePoint{});
+      node->state->stopTraining(runtime::TimePoint{});  // installs apply at once
+      GlobalSyncOptions options;
+      options.mode = SyncMode::kEveryStep;
+      node->sync =
+          std::make_unique<GlobalSync>(options,
+                                       PeerId{i},
+                                       sync::FdaThreshold::fixed(1),
+                                       *node->state,
+                                       node->mailbox,
+                                       node->metrics,
+                                       [](PeerId id) { return "p" + std::to_string(id.value); });
+      nodes_.push_back(std::move(node));
+    }
+  }
+
+  Node& operator[](std::size_t i) { return *nodes_[i]; }
+
+  void kill(std::uint32_t i) { dead_.insert(i); }
+
+  void revive(std::uint32_t i) { dead_.erase(i); }
+
+  // Ticks every live node and delivers messages in random order until nothing moves, advancing
+  // the clock by 10 ms per round, at most `rounds` rounds.
+  void run(int rounds) {
+    for (int r = 0; r < rounds; ++r) {
+      now_ += milliseconds(10);
+      for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+        if (dead_.count(i) == 0) {
+          std::vector<SyncSend> out;
+          nodes_[i]->sync->tick(now_, liveFor(i), {}, step_, out);
+          post(i, out);
+        }
+      }
+      while (!inbox_.empty()) {
+        std::size_t pick = rng_.below(inbox_.size());
+        auto [from, send] = std::move(inbox_[pick]);
+        inbox_.erase(inbox_.begin() + static_cast<std::ptrdiff_t>(pick));
+        const std::uint32_t to = send.to.value;
+        if (dead_.count(to) != 0 || dead_.count(from) != 0) {
+          continue;  // lost
+        }
+        std::vector<SyncSend> out;
+        GlobalSync& target = *nodes_[to]->sync;
+        switch (send.kind) {
+          case SyncSend::Kind::kProposal:
+            target.onProposal(PeerId{from}, send.proposal, now_, out);
+            break;
+          case SyncSend::Kind::kNotice:
+            target.onSyncedNotice(PeerId{from}, send.proposal.epoch, now_);
+            break;
+          case SyncSend::Kind::kChunk:
+            target.onChunk(PeerId{from}, send.chunk, now_, out);
+            if (++chunksDelivered_ == killAfterChunks_) {
+              kill(3);  // mid-ring
+            }
+            break;
+          case SyncSend::Kind::kState:
+            break;
+        }
+        post(to, out);
+      }
+    }
+  }
+
+ private:
+  std::vector<PeerId> liveFor(std::uint32_t self) const {
+    std::vector<PeerId> live;
+    for (std::uint32_t j = 0; j < nodes_.size(); ++j) {
+      if (j != self && (dead_.count(j) == 0 || hidden_)) {
+        live.push_back(PeerId{j});
+      }
+    }
+    return live;
+  }
+
+  void post(std::uint32_t from, std::vector<SyncSend>& out) {
+    for (SyncSend& send : out) {
+      inbox_.emplace_back(from, std::move(send));
+    }
+  }
+
+ public:
+  bool hidden_ = false;  // dead members still look alive (not yet declared dead by SWIM)
+  std::size_t killAfterChunks_ = 0;  // peer 3 dies after this many chunks were delivered (0: no)
+  std::size_t chunksDelivered_ = 0;
+  std::uint64_t step_ = 1;
+
+ private:
+  runtime::Rng rng_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::set<std::uint32_t> dead_;
+  std::deque<std::pair<std::uint32_t, SyncSend>> inbox_;
+  runtime::TimePoint now_{std::chrono::seconds(100)};
+};
+
+std::vector<float> meanOf(Network& net, std::initializer_list<std::size_t> who) {
+  std::vector<float> mean(kNumel, 0.0F);
+  for (std::size_t i : who) {
+    for (std::size_t k = 0; k < kNumel; ++k) {
+      mean[k] += net[i].x[k] / static_cast<float>(who.size());
+    }
+  }
+  return mean;
+}
+
+void expectClose(const std::vector<float>& a, const std::vector<float>& b) {
+  for (std::size_t k = 0; k < kNumel; ++k) {
+    ASSERT_NEAR(a[k], b[k], 1e-5) << k;
+  }
+}
+
+TEST(GlobalSync, LockstepRequestsEndInOneBitIdenticalAverage) {
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    Network net(seed);
+    std::vector<float> expected = meanOf(net, {0, 1, 2, 3});
+    for (std::size_t i = 0; i < 4; ++i) {
+      net[i].mailbox.requestSync(0);
+    }
+    net.run(5);
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(net[i].sync->epoch(), 1U) << "seed " << seed;
+      EXPECT_FALSE(net[i].sync->active());
+      EXPECT_EQ(net[i].x, net[0].x) << "peer " << i << " differs, seed " << seed;
+      EXPECT_TRUE(net[i].mailbox.waitSynced(1, milliseconds(0)));
+    }
+    expectClose(net[0].x, expected);
+  }
+}
+
+TEST(GlobalSync, AMemberThatDiesMidRingIsLeftOutOfTheRetry) {
+  Network net(3);
+  std::vector<float> survivors = meanOf(net, {0, 1, 2});
+  for (std::size_t i = 0; i < 4; ++i) {
+    net[i].mailbox.requestSync(0);
+  }
+  net.killAfterChunks_ = 2;
+  net.hidden_ = true;  // not yet declared dead: the ring keeps waiting for it
+  net.run(3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(net[i].sync->active()) << "the ring waits for peer 3";
+  }
+  net.hidden_ = false;  // SWIM declares it dead: the survivors retry without it
+  net.run(5);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(net[i].sync->epoch(), 1U);
+    EXPECT_EQ(net[i].x, net[0].x);
+    EXPECT_GE(net[i].metrics.read("sync_retries_total"), 1.0);
+  }
+  expectClose(net[0].x, survivors);
+}
+
+TEST(GlobalSync, AMemberLeftOutOfASyncCatchesUpAtTheNext) {
+  Network net(5);
+  // Peer 3 is cut off (and held dead by the others) while they sync epoch 1.
+  net.kill(3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    net[i].mailbox.requestSync(0);
+  }
+  net.run(5);
+  ASSERT_EQ(net[0].sync->epoch(), 1U);
+  // Back, it asks for epoch 1, is told that happened, and joins the next sync with everyone.
+  net.revive(3);
+  net[3].mailbox.requestSync(0);
+  for (std::size_t i = 0; i < 3; ++i) {
+    net[i].mailbox.requestSync(1);
+  }
+  net.run(10);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(net[i].sync->epoch(), 2U) << i;
+    EXPECT_EQ(net[i].x, net[0].x) << i;
+  }
+  EXPECT_GE(net[3].metrics.read("sync_catch_ups_total"), 1.0);
+}
+
+}  // namespace
+}  // namespace murmur::peer
