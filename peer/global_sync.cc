@@ -74,6 +74,7 @@ void GlobalSync::onState(runtime::PeerId from,
                          std::uint64_t epoch,
                          std::uint64_t step,
                          sync::FdaState state,
+                         double theta,
                          runtime::TimePoint /*now*/) {
   if (options_.mode != SyncMode::kFda) {
     dropped("unexpected_state");
@@ -86,11 +87,12 @@ void GlobalSync::onState(runtime::PeerId from,
   const std::size_t cells = options_.variant == sync::FdaVariant::kSketch
                                 ? std::size_t{options_.sketch.depth} * options_.sketch.width
                                 : 0;
-  if (state.sketch.size() != cells || !std::isfinite(state.a) || !std::isfinite(state.b)) {
+  if (state.sketch.size() != cells || !std::isfinite(state.a) || !std::isfinite(state.b) ||
+      !(theta > 0) || !std::isfinite(theta)) {
     dropped("malformed_state");
     return;
   }
-  table_.merge(from, sync::StateEntry{epoch, step, std::move(state)});
+  table_.merge(from, sync::StateEntry{epoch, step, std::move(state), theta});
 }
 
 void GlobalSync::spread(const sync::SyncProposal& proposal, std::vector<SyncSend>& out) const {
@@ -342,8 +344,8 @@ void GlobalSync::startRing(const sync::SyncProposal& agreed,
                     options_.mode == SyncMode::kFda
                         ? fmt::format(", estimate {:.4g} (Θ {:.4g}, fires above {:.4g})",
                                       estimateAtTrigger_,
-                                      threshold_.theta(),
-                                      threshold_.theta() * (1 - options_.triggerMargin))
+                                      swarmTheta(),
+                                      swarmTheta() * (1 - options_.triggerMargin))
                         : ""));
   }
   MURMUR_LOG(
@@ -440,7 +442,7 @@ void GlobalSync::tick(runtime::TimePoint now,
   }
   if (std::optional<SyncMailbox::PostedState> posted = mailbox_.takeState();
       posted && posted->epoch == epoch_ && options_.mode == SyncMode::kFda) {
-    table_.setOwn(sync::StateEntry{posted->epoch, posted->step, posted->state});
+    table_.setOwn(sync::StateEntry{posted->epoch, posted->step, posted->state, threshold_.theta()});
     ownState_ = std::make_shared<const sync::FdaState>(std::move(posted->state));
     ownStep_ = posted->step;
   }
@@ -458,6 +460,7 @@ void GlobalSync::tick(runtime::TimePoint now,
       send.to = id;
       send.step = ownStep_;
       send.state = ownState_;
+      send.theta = threshold_.theta();
       out.push_back(std::move(send));
     }
     ownState_.reset();
@@ -476,11 +479,15 @@ void GlobalSync::tick(runtime::TimePoint now,
   if (!active() && !installing) {
     bool trigger = requested_ || (highestSeen_ > epoch_ && !trainingEnded_);
     if (options_.mode == SyncMode::kFda && !trainingEnded_) {
-      if (std::optional<sync::FdaState> mean = table_.mean(epoch_)) {
+      std::size_t counted = 0;
+      std::optional<sync::FdaState> mean = table_.mean(epoch_, &counted);
+      // One model has no variance: FDA needs the states of at least two members.
+      if (mean && counted >= 2) {
         estimate_ = sync::estimateVariance(options_.variant, *mean, options_.sketch);
+        const double theta = swarmTheta();
         metrics_.gauge("fda_estimate").set(estimate_);
-        metrics_.gauge("fda_theta").set(threshold_.theta());
-        if (sync::staleTableTriggers(estimate_, threshold_.theta(), options_.triggerMargin)) {
+        metrics_.gauge("fda_theta").set(theta);
+        if (sync::staleTableTriggers(estimate_, theta, options_.triggerMargin)) {
           estimateAtTrigger_ = estimate_;
           trigger = true;
         }
@@ -509,6 +516,11 @@ void GlobalSync::tick(runtime::TimePoint now,
       retry(now, live, "the ring stalled", out);
     }
   }
+}
+
+double GlobalSync::swarmTheta() const {
+  const double mean = table_.meanTheta(epoch_);
+  return mean > 0 ? mean : threshold_.theta();
 }
 
 std::optional<runtime::TimePoint> GlobalSync::deadline(runtime::TimePoint now) const {

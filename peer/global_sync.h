@@ -52,6 +52,7 @@ struct SyncSend {
   Kind kind = Kind::kState;
   runtime::PeerId to;
   std::uint64_t step = 0;                       // kState: the step the state was computed at
+  double theta = 0;                             // kState: our Θ
   std::shared_ptr<const sync::FdaState> state;  // kState (shared by every recipient)
   sync::SyncProposal proposal;                  // kProposal (ids: the Peer names them)
   sync::RingChunk chunk;                        // kChunk
@@ -77,11 +78,12 @@ class GlobalSync {
   // (a joiner, a healed partition), and our next proposal catches up.
   void noteEpoch(std::uint64_t epoch);
 
-  // FDA_STATE from `from`, of `epoch`.
+  // FDA_STATE from `from`, of `epoch`, with its Θ.
   void onState(runtime::PeerId from,
                std::uint64_t epoch,
                std::uint64_t step,
                sync::FdaState state,
+               double theta,
                runtime::TimePoint now);
 
   // SYNC_PROPOSE from `from` (its view resolved to our ids).
@@ -132,6 +134,10 @@ class GlobalSync {
   double estimate() const { return estimate_; }
 
   double theta() const { return threshold_.theta(); }
+
+  // Θ as the swarm applies it: the mean over the table's current entries (ours until others'
+  // arrive).
+  double swarmTheta() const;
 
   std::uint64_t syncs() const { return syncs_; }
 

@@ -83,9 +83,11 @@ struct RunSettings {
   std::string fdaTheta = "auto";
   std::string fdaSketch = "5,250";
   std::int64_t fdaRoundSteps = 200;
+  bool gossip = true;
 
   std::string syncSpec() const {
-    return fmt::format("sync={};period={};variant={};theta={};sketch={};round={}",
+    return fmt::format("gossip={};sync={};period={};variant={};theta={};sketch={};round={}",
+                       gossip,
                        sync,
                        syncPeriod,
                        fdaVariant,
@@ -113,6 +115,7 @@ struct RunSettings {
                           {"momentum", momentum},
                           {"seed", seed},
                           {"shards", shards},
+                          {"gossip", gossip},
                           {"sync", sync},
                           {"sync_period", syncPeriod},
                           {"fda_variant", fdaVariant},
@@ -133,6 +136,7 @@ struct RunSettings {
       momentum = c.at("momentum").get<bool>();
       seed = c.at("seed").get<std::uint64_t>();
       shards = std::max<std::uint32_t>(1, c.at("shards").get<std::uint32_t>());
+      gossip = c.value("gossip", true);
       sync = c.value("sync", std::string("none"));
       syncPeriod = c.value("sync_period", std::int64_t{100});
       fdaVariant = c.value("fda_variant", std::string("linear"));
@@ -392,6 +396,7 @@ PeerSummary Node::run() {
 
   // The run's settings: ours, or for a joiner those of the swarm it joins.
   RunSettings run{o.topology, o.rate, o.momentum, o.seed, static_cast<std::uint32_t>(peers.size())};
+  run.gossip = o.gossip;
   run.sync = o.sync;
   run.syncPeriod = o.syncPeriod;
   run.fdaVariant = o.fdaVariant;
@@ -535,7 +540,7 @@ PeerSummary Node::run() {
   settings.topology = run.topology;
   settings.rate = run.rate;
   settings.momentum = run.momentum;
-  settings.gossip = o.gossip;
+  settings.gossip = run.gossip;
   settings.eta = acid.eta;
   settings.alphaTilde = acid.alphaTilde;
   settings.seed = run.seed;
@@ -582,7 +587,7 @@ PeerSummary Node::run() {
   peerOptions.exchange = o.exchange;
   peerOptions.membership = o.membership;
   peerOptions.finalTimeout = runtime::fromSeconds(o.finalTimeoutSeconds);
-  peerOptions.gossipEnabled = o.gossip;
+  peerOptions.gossipEnabled = run.gossip;
   const SyncSetup syncSetup = makeSyncSetup(run, static_cast<std::size_t>(flat.numel()));
   SyncMailbox mailbox;
   peerOptions.sync = syncSetup.options;
@@ -771,7 +776,7 @@ PeerSummary Node::run() {
     stepCounter.add();
     peer.setLocalStep(static_cast<std::uint64_t>(stepsDone()));
     afterStep(stepsDone());
-    if (o.gossip) {
+    if (run.gossip) {
       if (budget.earnForStep()) {
         peer.notify();  // a wake-up per step would cost comm a context switch per step
       }
@@ -780,7 +785,7 @@ PeerSummary Node::run() {
     double t = runtime::toSeconds(clock.now() - start);
     // Sync without gossip: the local models drift apart between syncs, and what the swarm has is
     // the synced model, so the timeline evaluates right after a sync (specs/fda.md pitfall 10).
-    const bool evaluateAtSyncs = syncMode != SyncMode::kNone && !o.gossip && step > 0;
+    const bool evaluateAtSyncs = syncMode != SyncMode::kNone && !run.gossip && step > 0;
     if (t >= nextEval && evaluateAtSyncs && !evaluationDue) {
       evaluationDue = true;
       installsAtDue = installs;

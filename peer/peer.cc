@@ -1092,6 +1092,7 @@ void Peer::sendSync(const std::vector<SyncSend>& sends) {
         envelope.fda.variant = static_cast<std::uint8_t>(options_.sync.variant);
         envelope.fda.a = send.state->a;
         envelope.fda.b = send.state->b;
+        envelope.fda.theta = send.theta;
         if (!send.state->sketch.empty()) {
           // float32 on the wire (specs/fda.md §4.5); the sum over the swarm runs in double.
           floats = std::make_shared<std::vector<float>>(send.state->sketch.begin(),
@@ -1158,7 +1159,8 @@ void Peer::handleSync(runtime::PeerId from,
         drop("bad_sync", nameOf(from), "an FDA state of another variant", now);
         return;
       }
-      globalSync_->onState(from, envelope.epoch, envelope.step, std::move(state), now);
+      globalSync_->onState(
+          from, envelope.epoch, envelope.step, std::move(state), envelope.fda.theta, now);
       return;
     }
     case MessageType::kSyncPropose: {

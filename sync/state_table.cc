@@ -42,4 +42,16 @@ std::optional<FdaState> StateTable::mean(std::uint64_t epoch, std::size_t* membe
   return meanState(current);
 }
 
+double StateTable::meanTheta(std::uint64_t epoch) const {
+  double sum = 0;
+  std::size_t n = 0;
+  for (const auto& [member, entry] : entries_) {
+    if (entry.epoch == epoch) {
+      sum += entry.theta;
+      ++n;
+    }
+  }
+  return n == 0 ? 0 : sum / static_cast<double>(n);
+}
+
 }  // namespace murmur::sync

@@ -19,6 +19,7 @@ struct StateEntry {
   std::uint64_t epoch = 0;
   std::uint64_t step = 0;  // the member's local step when it computed the state
   FdaState state;
+  double theta = 0;  // the member's Θ (adaptive Θ differs a little between members)
 };
 
 class StateTable {
@@ -41,6 +42,10 @@ class StateTable {
   // The mean state over the members whose entry is of `epoch`, and how many they are; nullopt
   // when none is.
   std::optional<FdaState> mean(std::uint64_t epoch, std::size_t* members = nullptr) const;
+
+  // The mean Θ over the same entries (0 when none): the threshold the swarm agrees on, as S̄ is
+  // the state it agrees on.
+  double meanTheta(std::uint64_t epoch) const;
 
  private:
   runtime::PeerId self_;

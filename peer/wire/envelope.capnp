@@ -65,6 +65,7 @@ struct FdaState {
   variant @0 :UInt8;  # sync::FdaVariant
   a @1 :Float64;      # |u|^2
   b @2 :Float64;      # xi . u (Linear)
+  theta @3 :Float64;  # the sender's threshold (the swarm fires on the mean)
 }
 
 # SYNC_PROPOSE and RING_CHUNK: which sync, and which step of its ring.

@@ -195,6 +195,7 @@ std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
     fda.setVariant(envelope.fda.variant);
     fda.setA(envelope.fda.a);
     fda.setB(envelope.fda.b);
+    fda.setTheta(envelope.fda.theta);
   }
   if (envelope.type == MessageType::kSyncPropose || envelope.type == MessageType::kRingChunk) {
     MURMUR_REQUIRE(envelope.sync.view.size() <= kMaxMembers, "a view of more than ", kMaxMembers);
@@ -280,7 +281,7 @@ Envelope decodeEnvelope(const std::byte* data, std::size_t size) {
     out.epoch = root.getEpoch();
     if (out.type == MessageType::kFdaState) {
       auto fda = root.getFda();
-      out.fda = FdaWire{fda.getVariant(), fda.getA(), fda.getB()};
+      out.fda = FdaWire{fda.getVariant(), fda.getA(), fda.getB(), fda.getTheta()};
     }
     if (out.type == MessageType::kSyncPropose || out.type == MessageType::kRingChunk) {
       auto sync = root.getSync();

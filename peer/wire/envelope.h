@@ -80,9 +80,10 @@ struct FdaWire {
   std::uint8_t variant = 0;
   double a = 0;
   double b = 0;
+  double theta = 0;
 
   friend bool operator==(const FdaWire& x, const FdaWire& y) {
-    return x.variant == y.variant && x.a == y.a && x.b == y.b;
+    return x.variant == y.variant && x.a == y.a && x.b == y.b && x.theta == y.theta;
   }
 };
 

@@ -122,7 +122,7 @@ TEST(Envelope, SyncTrafficRoundTrips) {
   state.senderName = "peer3";
   state.epoch = 2;
   state.step = 912;
-  state.fda = FdaWire{1, 0.125, -0.5};
+  state.fda = FdaWire{1, 0.125, -0.5, 2.4};
   bytes = encodeEnvelope(state);
   EXPECT_EQ(decodeEnvelope(bytes.data(), bytes.size()), state);
   // The sync fields travel only on the messages that use them.

@@ -66,6 +66,17 @@ TEST(StateTable, EqualTablesGiveBitIdenticalMeansWhateverTheArrivalOrder) {
   EXPECT_EQ(forward.mean(7)->b, backward.mean(7)->b);
 }
 
+// Adaptive Θ drifts apart between members: the swarm fires on the mean Θ of the current epoch's
+// entries, as it does on the mean state, so one member's low Θ does not decide alone.
+TEST(StateTable, ThetaIsTheMeanOverTheCurrentEpoch) {
+  StateTable table(runtime::PeerId{0});
+  EXPECT_EQ(table.meanTheta(3), 0.0) << "no entry yet";
+  table.setOwn(StateEntry{3, 10, FdaState{1, 0, {}}, 2.0});
+  table.merge(runtime::PeerId{1}, StateEntry{3, 11, FdaState{1, 0, {}}, 4.0});
+  table.merge(runtime::PeerId{2}, StateEntry{2, 90, FdaState{1, 0, {}}, 100.0});  // old epoch
+  EXPECT_DOUBLE_EQ(table.meanTheta(3), 3.0);
+}
+
 TEST(StateTable, TheStalenessMarginFiresEarlier) {
   EXPECT_FALSE(staleTableTriggers(0.94, 1.0, 0.05));
   EXPECT_TRUE(staleTableTriggers(0.96, 1.0, 0.05));
