@@ -722,7 +722,7 @@ PeerSummary Node::run() {
   std::uint64_t installsAtDue = 0;
   std::int64_t stepsSinceSync = 0;
   double syncWait = 0;
-  constexpr std::size_t kDigestsKept = 20;
+  constexpr std::size_t kDigestsKept = 256;
   auto installed = [&](const SharedModelState::Installed& in) {
     if (estimator && estimator->variant() == sync::FdaVariant::kLinear) {
       estimator->setDirection(in.mean->data(), reference->data());

@@ -20,57 +20,6 @@ constexpr int kFounders = 3;
 const std::vector<std::string> kSynthetic = {
     "--synthetic", "2048", "--model", "mlp", "--eval-interval", "0"};
 
-// `murmur run --join` of the founders' peer0 and peer1, as `name`, plus extra flags.
-std::unique_ptr<ChildProcess> startJoiner(const TempDir& dir,
-                                          const std::string& name,
-                                          std::vector<std::string> extra) {
-  std::string peers = readFile(dir.file("peers.txt"));
-  auto addressOf = [&](int i) {
-    std::string key = " peer" + std::to_string(i) + "\n";
-    std::size_t end = peers.find(key);
-    std::size_t begin = peers.rfind('\n', end);
-    begin = begin == std::string::npos ? 0 : begin + 1;
-    return peers.substr(begin, end - begin);
-  };
-  std::vector<int> ports = freePorts(1);
-  std::vector<std::string> argv = {murmurBinary(),
-                                   "run",
-                                   "--join",
-                                   addressOf(1) + "," + addressOf(0),
-                                   "--name",
-                                   name,
-                                   "--bind",
-                                   "tcp://127.0.0.1:" + std::to_string(ports[0]),
-                                   "--control",
-                                   "127.0.0.1:0",
-                                   "--summary-json",
-                                   dir.file(name + ".json"),
-                                   "--progress-json"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return std::make_unique<ChildProcess>(argv, dir.file(name + ".out"), dir.file(name + ".log"));
-}
-
-// Writes a peers file for n founders and starts them with `flags`, training until told to finish
-// (SIGUSR2); returns once each has printed `trainingRecords` progress records while training.
-void startFounders(const TempDir& dir,
-                   int n,
-                   std::vector<std::string> flags,
-                   int trainingRecords,
-                   std::vector<std::unique_ptr<ChildProcess>>& peers) {
-  writePeers(dir, n);
-  flags.insert(flags.end(), {"--steps", "1000000"});
-  for (int i = 0; i < n; ++i) {
-    peers.push_back(startPeer(dir, i, flags));
-  }
-  for (int i = 0; i < n; ++i) {
-    ASSERT_TRUE(waitForLines(dir.file("peer" + std::to_string(i) + ".out"),
-                             "\"phase\":\"training\"",
-                             trainingRecords,
-                             milliseconds(120000)))
-        << describeLogs(dir, n);
-  }
-}
-
 TEST(Join, LatePeerIsEverywhereWithinFiveSecondsAndTrainsToTheOthersAccuracy) {
   if (!haveFashionMnist()) {
     GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";

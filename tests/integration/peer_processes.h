@@ -48,4 +48,18 @@ nlohmann::json waitForStep(const TempDir& dir,
                            std::int64_t step,
                            std::chrono::milliseconds timeout);
 
+// `murmur run --join` of the founders' peer0 and peer1 (from dir's peers file), as `name`, with
+// --summary-json NAME.json and --progress-json, plus `extra` flags; log in NAME.log.
+std::unique_ptr<ChildProcess> startJoiner(const TempDir& dir,
+                                          const std::string& name,
+                                          std::vector<std::string> extra);
+
+// Writes a peers file for n founders and starts them with `flags`, training until told to finish
+// (SIGUSR2); returns once each has printed `trainingRecords` progress records while training.
+void startFounders(const TempDir& dir,
+                   int n,
+                   std::vector<std::string> flags,
+                   int trainingRecords,
+                   std::vector<std::unique_ptr<ChildProcess>>& peers);
+
 }  // namespace murmur::tests

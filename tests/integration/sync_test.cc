@@ -178,5 +178,59 @@ TEST(Sync, APeerKilledDuringSyncsDoesNotHangTheOthers) {
   }
 }
 
+// A joiner arrives while the founders sync after every step: it learns their epoch from their
+// messages, its first sync is the swarm's next one (not epoch 1), and from then on every model it
+// syncs is bit-identical to the founders'.
+TEST(Sync, AJoinerCatchesUpWithTheSwarmsEpochAndSyncsWithEveryone) {
+  TempDir dir;
+  const std::vector<std::string> flags = {"--sync",
+                                          "every-step",
+                                          "--no-gossip",
+                                          "--synthetic",
+                                          "2048",
+                                          "--model",
+                                          "mlp",
+                                          "--eval-interval",
+                                          "0"};
+  std::vector<std::unique_ptr<ChildProcess>> founders;
+  ASSERT_NO_FATAL_FAILURE(startFounders(dir, 3, flags, 3, founders));
+  std::vector<std::string> joinerFlags = flags;
+  joinerFlags.insert(joinerFlags.end(), {"--steps", "150"});
+  std::unique_ptr<ChildProcess> late = startJoiner(dir, "late", joinerFlags);
+  ASSERT_TRUE(waitForText(dir.file("late.log"), "training done", milliseconds(120000)))
+      << readFile(dir.file("late.log"));
+  for (auto& p : founders) {
+    p->signal(SIGUSR2);
+  }
+  std::optional<int> code = late->waitFor(milliseconds(120000));
+  ASSERT_TRUE(code.has_value()) << "the joiner hung\n" << readFile(dir.file("late.log"));
+  ASSERT_EQ(*code, 0) << readFile(dir.file("late.log"));
+  std::vector<nlohmann::json> summaries = {readJson(dir.file("late.json"))};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(founders[static_cast<std::size_t>(i)]->waitFor(milliseconds(120000)), 0)
+        << describeLogs(dir, 3);
+    summaries.push_back(readJson(dir.file("peer" + std::to_string(i) + ".json")));
+  }
+  const nlohmann::json& joiner = summaries[0];
+  ASSERT_FALSE(joiner["sync_digests"].empty()) << joiner.dump(2);
+  EXPECT_GT(joiner["sync_digests"][0][0].get<std::uint64_t>(), 10U)
+      << "the joiner's first sync should be the swarm's next epoch";
+  EXPECT_GE(joiner["syncs"].get<std::uint64_t>(), 140U) << "it synced after (almost) every step";
+  std::map<std::uint64_t, std::string> founder0;
+  for (const nlohmann::json& entry : summaries[1]["sync_digests"]) {
+    founder0[entry[0].get<std::uint64_t>()] = entry[1].get<std::string>();
+  }
+  std::size_t shared = 0;
+  for (const nlohmann::json& entry : joiner["sync_digests"]) {
+    auto it = founder0.find(entry[0].get<std::uint64_t>());
+    if (it != founder0.end()) {
+      EXPECT_EQ(it->second, entry[1].get<std::string>()) << "epoch " << entry[0];
+      ++shared;
+    }
+  }
+  EXPECT_GE(shared, 1U) << "no epoch synced by both the joiner and peer0 among the last kept";
+  expectIdenticalSyncedModels(summaries);
+}
+
 }  // namespace
 }  // namespace murmur::tests
