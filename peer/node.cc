@@ -68,6 +68,7 @@ const std::vector<std::string> kSentKinds = {"kind=\"model\"",
                                              "kind=\"control\"",
                                              "kind=\"final\"",
                                              "kind=\"sync_state\"",
+                                             "kind=\"sync_sketch\"",
                                              "kind=\"sync_model\""};
 
 // The settings every member of a swarm shares: the founders' flags, adopted by joiners.
@@ -84,6 +85,22 @@ struct RunSettings {
   std::string fdaSketch = "5,250";
   std::int64_t fdaRoundSteps = 200;
   bool gossip = true;
+
+  // A founder's settings: its own flags.
+  static RunSettings of(const NodeOptions& o, std::uint32_t shards) {
+    return RunSettings{o.topology,
+                       o.rate,
+                       o.momentum,
+                       o.seed,
+                       shards,
+                       o.sync,
+                       o.syncPeriod,
+                       o.fdaVariant,
+                       o.fdaTheta,
+                       o.fdaSketch,
+                       o.fdaRoundSteps,
+                       o.gossip};
+  }
 
   std::string syncSpec() const {
     return fmt::format("gossip={};sync={};period={};variant={};theta={};sketch={};round={}",
@@ -395,14 +412,7 @@ PeerSummary Node::run() {
       controlServer ? advertisedControl(controlServer->boundAddress(), dataAddress) : "";
 
   // The run's settings: ours, or for a joiner those of the swarm it joins.
-  RunSettings run{o.topology, o.rate, o.momentum, o.seed, static_cast<std::uint32_t>(peers.size())};
-  run.gossip = o.gossip;
-  run.sync = o.sync;
-  run.syncPeriod = o.syncPeriod;
-  run.fdaVariant = o.fdaVariant;
-  run.fdaTheta = o.fdaTheta;
-  run.fdaSketch = o.fdaSketch;
-  run.fdaRoundSteps = o.fdaRoundSteps;
+  RunSettings run = RunSettings::of(o, static_cast<std::uint32_t>(peers.size()));
   makeSyncSetup(run, static_cast<std::size_t>(flat.numel()));  // bad flags fail before the swarm
   std::optional<momentum::AcidParams> swarmAcid;
   std::uint64_t runHash = 0;

@@ -1063,7 +1063,7 @@ bool Peer::sendEnvelope(runtime::PeerId to,
     } else if (type == MessageType::kRingChunk) {
       kind = "bytes_sent_total{kind=\"sync_model\"}";
     } else if (state) {
-      kind = "bytes_sent_total{kind=\"sync_state\"}";
+      kind = "bytes_sent_total{kind=\"sync_sketch\"}";  // SketchFDA's sketch
     }
     metrics_.counter(kind).add(payloadBytes);
   }

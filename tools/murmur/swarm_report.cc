@@ -129,7 +129,7 @@ SwarmReport buildSwarmReport(const std::vector<std::string>& peerSummaries,
     r.exchangeTimeouts += s.value("exchanges_timed_out", std::uint64_t{0});
     r.syncMode = s.value("sync", std::string("none"));
     r.syncsPerPeer.push_back(s.value("syncs", std::uint64_t{0}));
-    for (const char* kind : {"sync_state", "sync_model"}) {
+    for (const char* kind : {"sync_state", "sync_sketch", "sync_model"}) {
       r.syncBytesTotal +=
           s.value("bytes_sent_by_kind", nlohmann::json::object()).value(kind, std::uint64_t{0});
     }
