@@ -733,8 +733,21 @@ PeerSummary Node::run() {
   std::int64_t stepsSinceSync = 0;
   double syncWait = 0;
   constexpr std::size_t kDigestsKept = 256;
+  // FDA states are comparable across peers only when measured from a reference they all hold:
+  // founders start from the same seed's model; a joiner, a resumed peer or independent initial
+  // weights do not, and post nothing until a sync gives them the swarm's reference (they ask for
+  // one at once). LinearFDA's ξ needs the previous reference shared too: after a jump over epochs
+  // (a catch-up) it is not, and that round is skipped as well.
+  const bool linear = estimator && estimator->variant() == sync::FdaVariant::kLinear;
+  bool referenceShared = !joining && firstStep == 0 && !o.independentInit;
+  bool directionShared = referenceShared;
+  if (syncMode == SyncMode::kFda && !referenceShared) {
+    mailbox.requestSync(0);
+  }
   auto installed = [&](const SharedModelState::Installed& in) {
-    if (estimator && estimator->variant() == sync::FdaVariant::kLinear) {
+    directionShared = !linear || (referenceShared && in.epoch == syncEpoch + 1);
+    referenceShared = true;
+    if (linear) {
       estimator->setDirection(in.mean->data(), reference->data());
     }
     reference = in.mean;
@@ -752,11 +765,13 @@ PeerSummary Node::run() {
     }
     ++stepsSinceSync;
     if (syncMode == SyncMode::kFda) {
-      mailbox.postState(
-          SyncMailbox::PostedState{syncEpoch,
-                                   static_cast<std::uint64_t>(step),
-                                   estimator->localState(flat.data(), reference->data())});
-      peer.notify();
+      if (referenceShared && directionShared) {
+        mailbox.postState(
+            SyncMailbox::PostedState{syncEpoch,
+                                     static_cast<std::uint64_t>(step),
+                                     estimator->localState(flat.data(), reference->data())});
+        peer.notify();
+      }
     } else if (syncMode != SyncMode::kNone && stepsSinceSync >= syncSetup.options.period) {
       const runtime::TimePoint waitStart = clock.now();
       const std::uint64_t awaited = syncEpoch + 1;
