@@ -7,6 +7,8 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)  # the lossless codec
 find_package(Boost 1.74 REQUIRED CONFIG)  # Asio and Beast, header-only: Boost::headers
 if(MURMUR_BUILD_TESTS)
   find_package(GTest REQUIRED)

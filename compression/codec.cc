@@ -2,9 +2,11 @@
 
 #include <cstring>
 
+#include "compression/internal/dense_codecs.h"
 #include "runtime/error.h"
 
 namespace murmur::compression {
+namespace detail {
 namespace {
 
 // Zero-copy: the snapshot's bytes go on the wire as they are.
@@ -12,12 +14,17 @@ class RawCodec final : public Codec {
  public:
   CodecId id() const override { return CodecId::kRaw; }
 
-  runtime::Blob encode(runtime::Blob source) const override {
+  bool exact() const override { return true; }
+
+  runtime::Blob encode(runtime::Blob source,
+                       std::shared_ptr<std::vector<std::byte>> /*scratch*/) const override {
     MURMUR_CHECK(source.dtype == runtime::DType::kFloat32, "raw codec encodes float32");
     return source;
   }
 
-  runtime::Blob decode(const runtime::Blob& payload, std::size_t numel) const override {
+  runtime::Blob decode(const runtime::Blob& payload,
+                       std::size_t numel,
+                       std::shared_ptr<std::vector<float>> /*scratch*/) const override {
     if (payload.bytes != numel * sizeof(float)) {
       MURMUR_THROW(kProtocol,
                    "raw payload has ",
@@ -31,16 +38,7 @@ class RawCodec final : public Codec {
     if (reinterpret_cast<std::uintptr_t>(payload.data) % alignof(float) != 0) {
       MURMUR_THROW(kProtocol, "raw payload is not aligned for float32");
     }
-    // One read pass, so a poisoned model is refused before any of it is applied. Exponent bits all
-    // ones means inf or NaN; the integer form vectorises where std::isfinite does not.
-    const auto* bits = reinterpret_cast<const std::uint32_t*>(payload.data);
-    std::uint32_t nonFinite = 0;
-    for (std::size_t i = 0; i < numel; ++i) {
-      nonFinite |= static_cast<std::uint32_t>((bits[i] & 0x7f800000U) == 0x7f800000U);
-    }
-    if (nonFinite != 0) {
-      MURMUR_THROW(kProtocol, "raw payload holds a non-finite value");
-    }
+    requireFinite(payload.as<float>(), numel, "raw");
     runtime::Blob view = payload;
     view.dtype = runtime::DType::kFloat32;
     return view;
@@ -49,26 +47,93 @@ class RawCodec final : public Codec {
 
 }  // namespace
 
+const Codec& rawCodec() {
+  static const RawCodec raw;
+  return raw;
+}
+
+void requireFinite(const float* values, std::size_t numel, std::string_view codec) {
+  // One read pass; exponent bits all ones means inf or NaN, and the integer form vectorises where
+  // std::isfinite does not.
+  std::uint32_t nonFinite = 0;
+  for (std::size_t i = 0; i < numel; ++i) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, values + i, sizeof bits);
+    nonFinite |= static_cast<std::uint32_t>((bits & 0x7f800000U) == 0x7f800000U);
+  }
+  if (nonFinite != 0) {
+    MURMUR_THROW(kProtocol, codec, " payload holds a non-finite value");
+  }
+}
+
+std::shared_ptr<std::vector<float>> floatScratch(std::shared_ptr<std::vector<float>> scratch,
+                                                 std::size_t numel) {
+  if (scratch == nullptr) {
+    scratch = std::make_shared<std::vector<float>>();
+  }
+  if (scratch->size() < numel) {
+    scratch->resize(numel);
+  }
+  return scratch;
+}
+
+runtime::Blob floatView(std::shared_ptr<std::vector<float>> scratch, std::size_t numel) {
+  runtime::Blob view;
+  view.data = reinterpret_cast<const std::byte*>(scratch->data());
+  view.bytes = numel * sizeof(float);
+  view.dtype = runtime::DType::kFloat32;
+  view.keepAlive = std::move(scratch);
+  return view;
+}
+
+runtime::Blob byteView(std::shared_ptr<std::vector<std::byte>> scratch, std::size_t bytes) {
+  runtime::Blob view;
+  view.data = scratch->data();
+  view.bytes = bytes;
+  view.dtype = runtime::DType::kUInt8;
+  view.keepAlive = std::move(scratch);
+  return view;
+}
+
+}  // namespace detail
+
 std::string_view codecName(CodecId id) {
   switch (id) {
     case CodecId::kRaw:
       return "raw";
+    case CodecId::kFp16:
+      return "fp16";
+    case CodecId::kBf16:
+      return "bf16";
+    case CodecId::kLossless:
+      return "lossless";
   }
   return "unknown";
 }
 
+std::string knownCodecNames() {
+  return "raw, fp16, bf16, lossless";
+}
+
 CodecId codecFromName(std::string_view name) {
-  if (name == "raw") {
-    return CodecId::kRaw;
+  for (CodecId id : {CodecId::kRaw, CodecId::kFp16, CodecId::kBf16, CodecId::kLossless}) {
+    if (name == codecName(id)) {
+      return id;
+    }
   }
-  MURMUR_THROW(kInvalidArgument, "unknown codec '", name, "' (known: raw)");
+  MURMUR_THROW(kInvalidArgument, "unknown codec '", name, "' (known: ", knownCodecNames(), ")");
 }
 
 const Codec& codecFor(CodecId id) {
-  static const RawCodec raw;
   switch (id) {
     case CodecId::kRaw:
-      return raw;
+      return detail::rawCodec();
+    case CodecId::kFp16:
+      return detail::fp16Codec();
+    case CodecId::kBf16:
+      return detail::bf16Codec();
+    case CodecId::kLossless:
+      return detail::losslessCodec();
   }
   MURMUR_THROW(kProtocol, "unknown codec id ", static_cast<int>(id));
 }

@@ -559,8 +559,8 @@ void Peer::handleJoin(const wire::Envelope& envelope, runtime::TimePoint now) {
   }
   std::shared_ptr<BufferPool::Buffer> snapshot = state_.pool().acquire();
   state_.copyParameters(now, snapshot->data());
-  std::vector<runtime::Blob> payloads = {
-      compression::codecFor(compression::CodecId::kRaw).encode(runtime::floatBlob(snapshot))};
+  std::vector<runtime::Blob> payloads = {compression::codecFor(compression::CodecId::kRaw)
+                                             .encode(runtime::floatBlob(snapshot), nullptr)};
   wire::PayloadInfo info;
   info.numel = payloads[0].numel();
   info.frame = 1;
@@ -702,7 +702,7 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     try {
       const compression::Codec& codec =
           compression::codecFor(static_cast<compression::CodecId>(info.codec));
-      model = codec.decode(frame, state_.numel());
+      model = codec.decode(frame, state_.numel(), nullptr);
     } catch (const runtime::Error& e) {
       drop("bad_payload", who, e.what(), now);
       return;
@@ -833,7 +833,7 @@ void Peer::processStep(const gossip::ExchangeStep& step,
         ownSnapshotEpoch_ = globalSync_->epoch();
       }
       payloads.push_back(compression::codecFor(compression::CodecId::kRaw)
-                             .encode(runtime::floatBlob(ownSnapshot_)));
+                             .encode(runtime::floatBlob(ownSnapshot_), nullptr));
     }
     bool handshake = out.type != gossip::ExchangeMessage::kBusy;
     if (!sendMessage(out.to, toWireType(out.type), out.seq, payloads) && handshake) {

@@ -11,7 +11,7 @@ packages=(
   capnproto libcapnp-dev
   libboost-dev
   libgtest-dev libgmock-dev
-  libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev libzstd-dev
   clang-format
   iproute2 nftables
   dataset-fashion-mnist
