@@ -1,0 +1,135 @@
+// LBGM, the look-back gradient multiplier (specs/lbgm.md), on CHOCO-style public copies: both
+// ends of a directed edge hold a bit-identical copy x̂ of the sender's parameters, and only
+// compressed changes D = x − x̂ travel. Per unit (a parameter tensor, or a run of adjacent small
+// ones) the sender sends nothing (SKIP), one coefficient ρ of its look-back vector L (SCALAR, when
+// sin²∠(D, L) ≤ δ), or D itself (FULL, which becomes the new L). The residual x − x̂ is part of the
+// next D: error feedback is built in. RESET sends x itself and empties the look-back vectors.
+// A²CiD² then mixes with x̂_j − x̂_i, identical at both ends, so the swarm's mean is conserved
+// exactly, as without compression.
+// Sans-I/O. Thread: one owner per LbgmPublicCopy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace murmur::compression {
+
+inline constexpr std::size_t kLbgmSmallTensor = 256;  // tensors below this share a unit
+inline constexpr double kLbgmDefaultDelta = 0.2;      // δ: reuse when sin²∠ ≤ δ
+
+enum class LbgmMode : std::uint8_t { kSkip = 0, kScalar = 1, kFull = 2, kReset = 3 };
+
+std::string_view lbgmModeName(LbgmMode mode);
+
+// A unit: a contiguous slice of the flat parameter vector.
+struct LbgmUnit {
+  std::size_t offset = 0;
+  std::size_t numel = 0;
+};
+
+// One unit per tensor of `tensorSizes` (in flat order), runs of adjacent tensors below
+// kLbgmSmallTensor elements merged into one unit, so a unit's header never costs more than it
+// can save. Empty tensors are skipped.
+std::vector<LbgmUnit> lbgmUnits(const std::vector<std::size_t>& tensorSizes);
+
+// Throws Error(kInvalidArgument) unless 0 < δ < 1 (at δ ≥ 1 every test passes, even against an
+// empty look-back vector; specs/lbgm.md pitfall 2).
+void requireLbgmDelta(double delta);
+
+// The decision for one update v against look-back vector L (empty: FULL), as specs/lbgm.md §2.6
+// (v3 rule; dot products in double, sin² clamped to [0, 1]). ρ = ⟨v,L⟩/‖L‖² for SCALAR.
+struct LbgmDecision {
+  LbgmMode mode = LbgmMode::kFull;
+  float rho = 0;
+};
+
+LbgmDecision lbgmDecide(const float* v, const float* lbg, std::size_t n, double delta);
+
+struct LbgmUnitHeader {
+  LbgmMode mode = LbgmMode::kSkip;
+  float rho = 0;  // SCALAR only
+};
+
+// What one publish sends: a header per unit and the values of FULL (D) and RESET (x) units,
+// concatenated in unit order.
+struct LbgmMessage {
+  std::uint64_t seq = 0;  // this publish's number on the edge: a delta applies on seq − 1 only
+  std::vector<LbgmUnitHeader> units;
+  std::vector<float> payload;
+
+  bool isReset() const { return !units.empty() && units.front().mode == LbgmMode::kReset; }
+
+  // Bytes on the wire: 5 per unit header, 4 per payload value, 8 for the sequence.
+  std::size_t wireBytes() const { return 8 + 5 * units.size() + 4 * payload.size(); }
+};
+
+enum class LbgmApplied : std::uint8_t {
+  kApplied,
+  kOutOfSync,  // no state yet, a missed publish, or a SCALAR without a look-back vector: nothing
+               // changed; the receiver asks the sender for a RESET
+  kMalformed,  // wrong unit count or payload size, an unknown mode, a non-finite value
+};
+
+std::string_view lbgmAppliedName(LbgmApplied applied);
+
+// Counts of the sender's decisions, per unit.
+struct LbgmUnitStats {
+  std::uint64_t skip = 0;
+  std::uint64_t scalar = 0;
+  std::uint64_t full = 0;
+  std::uint64_t reset = 0;
+};
+
+// One directed edge's public copy, as held by the sender (which publishes) or by the receiver
+// (which applies); the two stay bit-identical.
+class LbgmPublicCopy {
+ public:
+  // Throws Error(kInvalidArgument) for a bad δ or units that are not contiguous from 0.
+  LbgmPublicCopy(std::vector<LbgmUnit> units, double delta = kLbgmDefaultDelta);
+
+  std::size_t numel() const { return values_.size(); }
+
+  const std::vector<LbgmUnit>& units() const { return units_; }
+
+  // Whether a RESET has set the copy (until then only a RESET can be applied or published).
+  bool hasState() const { return hasState_; }
+
+  // The number of the last publish made or applied (resets included; never goes back, so a
+  // delta built on a lost RESET is refused rather than applied to an older copy).
+  std::uint64_t seq() const { return seq_; }
+
+  // The public copy x̂ and the look-back vectors (numel() floats each; a unit's slice of the
+  // latter means something only after a FULL).
+  const float* values() const { return values_.data(); }
+
+  const float* lookBack() const { return lookBack_.data(); }
+
+  // Sender: encodes x against the copy into `out` (buffers reused) and advances the copy exactly
+  // as the receiver's apply() will. A RESET when `reset` is set or there is no state yet.
+  void publish(const float* x, bool reset, LbgmMessage& out);
+
+  // Receiver: checks everything first, then applies all of it or none.
+  LbgmApplied apply(const LbgmMessage& message);
+
+  // Forget everything (the next publish or apply must be a RESET).
+  void clear();
+
+  const std::vector<LbgmUnitStats>& stats() const { return stats_; }
+
+ private:
+  void applyUnit(std::size_t u, LbgmUnitHeader header, const float* data);
+
+  std::vector<LbgmUnit> units_;
+  double delta_;
+  std::vector<float> values_;         // x̂
+  std::vector<float> lookBack_;       // L, per unit slice
+  std::vector<std::uint8_t> hasLbg_;  // per unit
+  std::vector<float> update_;         // scratch: D
+  std::vector<LbgmUnitStats> stats_;
+  std::uint64_t seq_ = 0;
+  bool hasState_ = false;
+};
+
+}  // namespace murmur::compression
