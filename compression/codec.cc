@@ -107,6 +107,8 @@ std::string_view codecName(CodecId id) {
       return "bf16";
     case CodecId::kLossless:
       return "lossless";
+    case CodecId::kLbgm:
+      return "lbgm";
   }
   return "unknown";
 }
@@ -116,7 +118,8 @@ std::string knownCodecNames() {
 }
 
 CodecId codecFromName(std::string_view name) {
-  for (CodecId id : {CodecId::kRaw, CodecId::kFp16, CodecId::kBf16, CodecId::kLossless}) {
+  for (CodecId id :
+       {CodecId::kRaw, CodecId::kFp16, CodecId::kBf16, CodecId::kLossless, CodecId::kLbgm}) {
     if (name == codecName(id)) {
       return id;
     }
@@ -134,6 +137,8 @@ const Codec& codecFor(CodecId id) {
       return detail::bf16Codec();
     case CodecId::kLossless:
       return detail::losslessCodec();
+    case CodecId::kLbgm:
+      break;  // stateful: compression::LbgmPublicCopy
   }
   MURMUR_THROW(kProtocol, "unknown codec id ", static_cast<int>(id));
 }

@@ -9,6 +9,8 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 
+#include "compression/codec.h"
+#include "compression/lbgm.h"
 #include "gossip/topology.h"
 #include "momentum/acid_constants.h"
 #include "peer/checkpoint.h"
@@ -85,6 +87,8 @@ struct RunSettings {
   std::string fdaSketch = "5,250";
   std::int64_t fdaRoundSteps = 200;
   bool gossip = true;
+  std::string codec = "raw";
+  double lbgmDelta = 0.2;
 
   // A founder's settings: its own flags.
   static RunSettings of(const NodeOptions& o, std::uint32_t shards) {
@@ -99,7 +103,9 @@ struct RunSettings {
                        o.fdaTheta,
                        o.fdaSketch,
                        o.fdaRoundSteps,
-                       o.gossip};
+                       o.gossip,
+                       o.codec,
+                       o.lbgmDelta};
   }
 
   std::string syncSpec() const {
@@ -115,7 +121,8 @@ struct RunSettings {
 
   std::uint64_t hash(std::uint64_t modelSignature, bool independentInit) const {
     return runtime::stableHash(
-        fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={};init={};{}",
+        fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={};init={};{};"
+                    "codec={};delta={}",
                     modelSignature,
                     shards,
                     topology,
@@ -123,7 +130,9 @@ struct RunSettings {
                     momentum,
                     seed,
                     independentInit,
-                    syncSpec()));
+                    syncSpec(),
+                    codec,
+                    codec == "lbgm" ? lbgmDelta : 0.0));
   }
 
   std::string json(const momentum::AcidParams& acid) const {
@@ -139,6 +148,8 @@ struct RunSettings {
                           {"fda_theta", fdaTheta},
                           {"fda_sketch", fdaSketch},
                           {"fda_round_steps", fdaRoundSteps},
+                          {"codec", codec},
+                          {"lbgm_delta", lbgmDelta},
                           {"eta", acid.eta},
                           {"alpha_tilde", acid.alphaTilde}}
         .dump();
@@ -160,6 +171,8 @@ struct RunSettings {
       fdaTheta = c.value("fda_theta", std::string("auto"));
       fdaSketch = c.value("fda_sketch", std::string("5,250"));
       fdaRoundSteps = c.value("fda_round_steps", std::int64_t{200});
+      codec = c.value("codec", std::string("raw"));
+      lbgmDelta = c.value("lbgm_delta", 0.2);
       return momentum::AcidParams{c.at("eta").get<double>(), c.at("alpha_tilde").get<double>()};
     } catch (const nlohmann::json::exception& e) {
       MURMUR_THROW(kProtocol, "the run settings we were admitted with are malformed: ", e.what());
@@ -203,6 +216,52 @@ SyncSetup makeSyncSetup(const RunSettings& run, std::size_t numel) {
   MURMUR_REQUIRE(threshold.has_value(), "--fda-theta: ", error);
   setup.threshold = *threshold;
   return setup;
+}
+
+// The run's exchange codec, checked (errors name the flag).
+ExchangeCodecOptions makeCodecOptions(const RunSettings& run, const runtime::FlatParameters& flat) {
+  ExchangeCodecOptions options;
+  options.codec = compression::codecFromName(run.codec);
+  if (options.codec == compression::CodecId::kLbgm) {
+    compression::requireLbgmDelta(run.lbgmDelta);
+  }
+  options.lbgmDelta = run.lbgmDelta;
+  for (const runtime::ParameterInfo& p : flat.layout()) {
+    options.tensorSizes.push_back(static_cast<std::size_t>(p.numel));
+  }
+  return options;
+}
+
+// The codec's part of a summary, from its counters (the comm thread may still be running).
+void recordCodec(PeerSummary& summary,
+                 const std::string& codec,
+                 const ExchangeCodecOptions& options,
+                 const runtime::MetricsRegistry& metrics) {
+  summary.codec = codec;
+  for (const auto& [name, bytes] : metrics.byLabel("codec_bytes_in_total")) {
+    summary.codecBytesIn += static_cast<std::uint64_t>(bytes);  // fallbacks to raw included
+  }
+  for (const auto& [name, bytes] : metrics.byLabel("codec_bytes_out_total")) {
+    summary.codecBytesOut += static_cast<std::uint64_t>(bytes);
+  }
+  if (options.codec != compression::CodecId::kLbgm) {
+    return;
+  }
+  double scalars = 0;
+  double fulls = 0;
+  const std::size_t units = compression::lbgmUnits(options.tensorSizes).size();
+  for (std::size_t u = 0; u < units; ++u) {
+    const auto read = [&](const char* mode) {
+      return metrics.read(fmt::format("lbgm_unit_total{{unit=\"{}\",mode=\"{}\"}}", u, mode));
+    };
+    const double scalar = read("scalar");
+    const double full = read("full");
+    summary.lbgmReusePerUnit.push_back(scalar + full > 0 ? scalar / (scalar + full) : 0);
+    scalars += scalar;
+    fulls += full;
+  }
+  summary.lbgmReuse = scalars + fulls > 0 ? scalars / (scalars + fulls) : 0;
+  summary.lbgmResets = counter(metrics, "lbgm_publishes_total{kind=\"reset\"}");
 }
 
 // A digest of a synced model, cheap enough for every sync (8 bytes at a time): peers compare
@@ -331,6 +390,12 @@ std::string summaryToJson(const PeerSummary& s) {
     progress.push_back({p.step, p.accuracy, p.bytesSent});
   }
   out["progress_timeline"] = progress;  // [[step, local test accuracy, bytes sent], ...]
+  out["codec"] = s.codec;
+  out["codec_bytes_in"] = s.codecBytesIn;
+  out["codec_bytes_out"] = s.codecBytesOut;
+  out["lbgm_reuse"] = s.lbgmReuse;
+  out["lbgm_reuse_per_unit"] = s.lbgmReusePerUnit;
+  out["lbgm_resets"] = s.lbgmResets;
   return out.dump(2);
 }
 
@@ -413,7 +478,9 @@ PeerSummary Node::run() {
 
   // The run's settings: ours, or for a joiner those of the swarm it joins.
   RunSettings run = RunSettings::of(o, static_cast<std::uint32_t>(peers.size()));
-  makeSyncSetup(run, static_cast<std::size_t>(flat.numel()));  // bad flags fail before the swarm
+  // Bad flags fail before the swarm is contacted.
+  makeSyncSetup(run, static_cast<std::size_t>(flat.numel()));
+  makeCodecOptions(run, flat);
   std::optional<momentum::AcidParams> swarmAcid;
   std::uint64_t runHash = 0;
   const auto incarnation = static_cast<std::uint64_t>(origin * 1000);
@@ -598,6 +665,7 @@ PeerSummary Node::run() {
   peerOptions.membership = o.membership;
   peerOptions.finalTimeout = runtime::fromSeconds(o.finalTimeoutSeconds);
   peerOptions.gossipEnabled = run.gossip;
+  peerOptions.codec = makeCodecOptions(run, flat);
   const SyncSetup syncSetup = makeSyncSetup(run, static_cast<std::size_t>(flat.numel()));
   SyncMailbox mailbox;
   peerOptions.sync = syncSetup.options;
@@ -914,6 +982,7 @@ PeerSummary Node::run() {
   summary.fdaEstimate = metrics.read("fda_estimate");
   summary.fdaTheta = metrics.read("fda_theta");
   summary.syncWaitSeconds = syncWait;
+  recordCodec(summary, run.codec, peerOptions.codec, metrics);
   summary.bytesReceived =
       sumCounters(metrics, "bytes_received_total", {"kind=\"model\"", "kind=\"control\""});
   summary.messagesDropped = droppedMessages(metrics);

@@ -69,6 +69,10 @@ struct NodeOptions {
   std::string fdaTheta = "auto";      // Θ, or auto: adaptive, seeded with 3.89e-5·d
   std::string fdaSketch = "5,250";    // D,W of SketchFDA's AMS sketch
   std::int64_t fdaRoundSteps = 200;   // auto: the round length Θ adapts towards
+  // How gossip exchanges travel (issue 5): raw, fp16 or bf16 (lossy casts), lossless (shuffle +
+  // zstd), or lbgm (look-back scalars on public copies, threshold lbgmDelta). Shared by the swarm.
+  std::string codec = "raw";
+  double lbgmDelta = 0.2;
   // Called about once per progressInterval with a one-line JSON progress record.
   std::function<void(const std::string&)> onProgress;
   double progressIntervalSeconds = 1.0;
@@ -124,7 +128,15 @@ struct PeerSummary {
   double syncWaitSeconds = 0;
   std::vector<std::pair<std::string, std::uint64_t>> bytesSentByKind;
   std::vector<std::pair<std::uint64_t, std::string>> syncDigests;  // (epoch, hex)
-  std::string metrics;                                             // Prometheus text at the end
+  // Exchange compression: the codec, the snapshot bytes it was given and what it sent; LBGM's
+  // reuse rate (scalar publishes over scalar + full, per unit and overall) and resets.
+  std::string codec = "raw";
+  std::uint64_t codecBytesIn = 0;
+  std::uint64_t codecBytesOut = 0;
+  std::vector<double> lbgmReusePerUnit;
+  double lbgmReuse = 0;
+  std::uint64_t lbgmResets = 0;
+  std::string metrics;  // Prometheus text at the end
 };
 
 // JSON object of a summary (the per-peer --summary-json format).

@@ -119,6 +119,7 @@ Peer::Peer(PeerOptions options,
       membership_.addPending(runtime::PeerId{i});
     }
   }
+  codec_ = std::make_unique<ExchangeCodec>(options_.codec, state_.numel(), state_.pool(), metrics_);
   globalSync_ =
       std::make_unique<GlobalSync>(options_.sync,
                                    options_.self,
@@ -393,6 +394,7 @@ void Peer::relocate(runtime::PeerId id, const std::string& address) {
              peers_[id.value].address);
   peers_[id.value].address = address;
   transport_.connect(id.value, address);
+  codec_->forget(id);  // a new process: its public copies start over
 }
 
 void Peer::rebuildTopology() {
@@ -681,16 +683,23 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
   runtime::Blob model;
   if (wantsModel) {
     const wire::PayloadInfo& info = envelope.payloads[0];
-    if (info.dtype != runtime::DType::kFloat32 || info.numel != state_.numel()) {
+    const bool exchange =
+        envelope.type == MessageType::kAccept || envelope.type == MessageType::kParams;
+    if (!exchange && (info.dtype != runtime::DType::kFloat32 || info.numel != state_.numel() ||
+                      info.codec != static_cast<std::uint8_t>(compression::CodecId::kRaw))) {
       drop("bad_payload",
            who,
-           fmt::format("payload of {} elements, the model has {}", info.numel, state_.numel()),
+           fmt::format("{} payload of {} elements (codec {}), the model has {} (raw)",
+                       wire::messageTypeName(envelope.type),
+                       info.numel,
+                       info.codec,
+                       state_.numel()),
            now);
       return;
     }
     runtime::Blob frame = message.frames[1];
     if (reinterpret_cast<std::uintptr_t>(frame.data) % alignof(float) != 0 &&
-        frame.bytes == state_.numel() * sizeof(float)) {
+        frame.bytes <= state_.numel() * sizeof(float)) {
       // libzmq receives small messages into a shared buffer at any offset: realign into a
       // pooled buffer (large messages get their own allocation and need no copy).
       std::shared_ptr<BufferPool::Buffer> aligned = state_.pool().acquire();
@@ -700,9 +709,9 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
       metrics_.counter("payloads_realigned_total").add();
     }
     try {
-      const compression::Codec& codec =
-          compression::codecFor(static_cast<compression::CodecId>(info.codec));
-      model = codec.decode(frame, state_.numel(), nullptr);
+      model = exchange ? codec_->decode(*known, info, envelope.lbgm, frame)
+                       : compression::codecFor(compression::CodecId::kRaw)
+                             .decode(frame, state_.numel(), nullptr);
     } catch (const runtime::Error& e) {
       drop("bad_payload", who, e.what(), now);
       return;
@@ -807,6 +816,9 @@ void Peer::handleExchange(runtime::PeerId from,
     }
     return;
   }
+  if (envelope.type == MessageType::kPropose || envelope.type == MessageType::kAccept) {
+    partnerHeldSeq_ = envelope.lbgm.heldSeq;  // what our reply's publish must build on
+  }
   gossip::ExchangeStep step =
       fsm_.onMessage(from, toExchangeMessage(envelope.type), envelope.seq, now);
   if (step.ignored) {
@@ -827,16 +839,26 @@ void Peer::processStep(const gossip::ExchangeStep& step,
   bool refused = false;
   for (const gossip::Outgoing& out : step.send) {
     std::vector<runtime::Blob> payloads;
+    wire::Envelope envelope;
+    envelope.type = toWireType(out.type);
+    envelope.seq = out.seq;
     if (out.withSnapshot) {
       if (!ownSnapshot_) {
         ownSnapshot_ = state_.snapshot(now);
         ownSnapshotEpoch_ = globalSync_->epoch();
       }
-      payloads.push_back(compression::codecFor(compression::CodecId::kRaw)
-                             .encode(runtime::floatBlob(ownSnapshot_), nullptr));
+      EncodedSnapshot encoded = codec_->encode(out.to, partnerHeldSeq_, ownSnapshot_);
+      payloads.push_back(std::move(encoded.payload));
+      envelope.payloads.push_back(encoded.info);
+      envelope.lbgm = std::move(encoded.lbgm);
+      ownView_ = std::move(encoded.selfView);
+    } else if (out.type == gossip::ExchangeMessage::kPropose &&
+               codec_->codec() == compression::CodecId::kLbgm) {
+      envelope.lbgm.present = true;
+      envelope.lbgm.heldSeq = codec_->heldSeq(out.to);
     }
     bool handshake = out.type != gossip::ExchangeMessage::kBusy;
-    if (!sendMessage(out.to, toWireType(out.type), out.seq, payloads) && handshake) {
+    if (!sendEnvelope(out.to, envelope, payloads) && handshake) {
       refused = true;  // the connection to that peer is down (or not up yet)
     }
   }
@@ -850,8 +872,8 @@ void Peer::processStep(const gossip::ExchangeStep& step,
       outcome = fsm_.abort(now);
     }
   } else if (step.applyReceived) {
-    MURMUR_CHECK(received != nullptr && ownSnapshot_ != nullptr, "apply without snapshots");
-    state_.submitExchange(now, *received, ownSnapshot_);
+    MURMUR_CHECK(received != nullptr && ownView_ != nullptr, "apply without snapshots");
+    state_.submitExchange(now, *received, ownView_);
   }
   if (outcome) {
     recordOutcome(*outcome, now);
@@ -891,6 +913,7 @@ void Peer::recordOutcome(const gossip::ExchangeOutcome& outcome, runtime::TimePo
                             nameOf(outcome.peer)));
   }
   ownSnapshot_.reset();
+  ownView_.reset();
 }
 
 void Peer::warnOncePer(const char* subsystem,
@@ -1034,14 +1057,20 @@ bool Peer::sendEnvelope(runtime::PeerId to,
     envelope.control = options_.control;
     envelope.address = peers_[options_.self.value].address;
   }
+  // Encoded payloads come with their directory entries; plain ones are described here (raw).
+  MURMUR_CHECK(envelope.payloads.empty() || envelope.payloads.size() == payloads.size(),
+               "payload directory does not match the payloads");
+  const bool described = !envelope.payloads.empty();
   std::uint64_t payloadBytes = 0;
   for (std::size_t i = 0; i < payloads.size(); ++i) {
-    wire::PayloadInfo info;
-    info.dtype = payloads[i].dtype;
-    info.numel = payloads[i].numel();
-    info.codec = static_cast<std::uint8_t>(compression::CodecId::kRaw);
-    info.frame = static_cast<std::uint32_t>(i + 1);
-    envelope.payloads.push_back(info);
+    if (!described) {
+      wire::PayloadInfo info;
+      info.dtype = payloads[i].dtype;
+      info.numel = payloads[i].numel();
+      info.codec = static_cast<std::uint8_t>(compression::CodecId::kRaw);
+      envelope.payloads.push_back(info);
+    }
+    envelope.payloads[i].frame = static_cast<std::uint32_t>(i + 1);
     payloadBytes += payloads[i].bytes;
   }
   std::vector<std::byte> head = wire::encodeEnvelope(envelope);

@@ -19,6 +19,7 @@
 #include "gossip/membership.h"
 #include "gossip/topology.h"
 #include "peer/exchange_budget.h"
+#include "peer/exchange_codec.h"
 #include "peer/global_sync.h"
 #include "peer/peer_list.h"
 #include "peer/shared_model_state.h"
@@ -57,6 +58,8 @@ struct PeerOptions {
   GlobalSyncOptions sync;
   sync::FdaThreshold threshold = sync::FdaThreshold::fixed(1);
   SyncMailbox* mailbox = nullptr;
+  // How exchange snapshots travel (--codec, --lbgm-delta); JOIN_ACCEPT and FINAL go raw.
+  ExchangeCodecOptions codec;
 };
 
 // Outcome of the end-of-run exact average.
@@ -188,8 +191,12 @@ class Peer {
   std::map<std::string, std::uint32_t> strangerDealers_;  // refused joiners we answered
   std::map<std::string, runtime::TimePoint> admitted_;    // when we sent each joiner its model
   std::shared_ptr<BufferPool::Buffer> ownSnapshot_;       // of the exchange in flight
-  std::uint64_t ownSnapshotEpoch_ = 0;                    // the sync epoch it was taken in
-  SyncMailbox ownMailbox_;                                // when the options bring none
+  std::shared_ptr<const BufferPool::Buffer> ownView_;     // it, as the partner sees it: we mix
+                                                          // with this (codec.h)
+  std::uint64_t partnerHeldSeq_ = 0;  // LBGM: our publishes the partner's copy holds
+  std::unique_ptr<ExchangeCodec> codec_;
+  std::uint64_t ownSnapshotEpoch_ = 0;  // the sync epoch it was taken in
+  SyncMailbox ownMailbox_;              // when the options bring none
   std::unique_ptr<GlobalSync> globalSync_;
   std::vector<SyncSend> unsentChunks_;  // refused by the transport (connection not up): resent
   runtime::TimePoint exchangeStart_{};

@@ -80,6 +80,15 @@ struct Sync {
   synced @7 :Bool;        # propose: "I synced this epoch already" (you were left out: catch up)
 }
 
+# PROPOSE/ACCEPT/PARAMS with --codec lbgm (specs/lbgm.md §5.3): public-copy bookkeeping and the
+# per-unit directory of a publish (its FULL/RESET values travel in frame 1).
+struct Lbgm {
+  heldSeq @0 :UInt64;       # propose/accept: the last publish of yours my copy holds (0: none)
+  seq @1 :UInt64;           # accept/params: this publish's number on the edge
+  modes @2 :Data;           # accept/params: one compression::LbgmMode per unit
+  rhos @3 :List(Float32);   # accept/params: per unit, the look-back coefficient (scalar units)
+}
+
 struct Envelope {
   version @0 :UInt16;
   type @1 :MessageType;
@@ -104,4 +113,5 @@ struct Envelope {
   epoch @20 :UInt64;       # v4: the sender's sync epoch (accept/params: that of the snapshot)
   fda @21 :FdaState;       # fdaState
   sync @22 :Sync;          # syncPropose, ringChunk
+  lbgm @23 :Lbgm;          # v5: propose, accept, params under --codec lbgm
 }

@@ -215,6 +215,26 @@ std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
     sync.setSegment(envelope.sync.segment);
     sync.setSynced(envelope.sync.synced);
   }
+  if (envelope.lbgm.present) {
+    MURMUR_REQUIRE(envelope.lbgm.modes.size() <= kMaxLbgmUnits &&
+                       envelope.lbgm.rhos.size() == envelope.lbgm.modes.size(),
+                   "LBGM directory of ",
+                   envelope.lbgm.modes.size(),
+                   " modes and ",
+                   envelope.lbgm.rhos.size(),
+                   " coefficients");
+    auto lbgm = root.initLbgm();
+    lbgm.setHeldSeq(envelope.lbgm.heldSeq);
+    lbgm.setSeq(envelope.lbgm.seq);
+    if (!envelope.lbgm.modes.empty()) {
+      lbgm.setModes(kj::arrayPtr(reinterpret_cast<const kj::byte*>(envelope.lbgm.modes.data()),
+                                 envelope.lbgm.modes.size()));
+      auto rhos = lbgm.initRhos(static_cast<unsigned>(envelope.lbgm.rhos.size()));
+      for (unsigned i = 0; i < envelope.lbgm.rhos.size(); ++i) {
+        rhos.set(i, envelope.lbgm.rhos[i]);
+      }
+    }
+  }
   kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   std::vector<std::byte> out(bytes.size());
@@ -302,6 +322,30 @@ Envelope decodeEnvelope(const std::byte* data, std::size_t size) {
       out.sync.ringStep = sync.getRingStep();
       out.sync.segment = sync.getSegment();
       out.sync.synced = sync.getSynced();
+    }
+    if (root.hasLbgm()) {
+      auto lbgm = root.getLbgm();
+      out.lbgm.present = true;
+      out.lbgm.heldSeq = lbgm.getHeldSeq();
+      out.lbgm.seq = lbgm.getSeq();
+      auto modes = lbgm.getModes();
+      auto rhos = lbgm.getRhos();
+      if (modes.size() > kMaxLbgmUnits || rhos.size() != modes.size()) {
+        MURMUR_THROW(kProtocol,
+                     "LBGM directory of ",
+                     modes.size(),
+                     " modes and ",
+                     rhos.size(),
+                     " coefficients (at most ",
+                     kMaxLbgmUnits,
+                     " units, one coefficient each)");
+      }
+      out.lbgm.modes.assign(reinterpret_cast<const std::uint8_t*>(modes.begin()),
+                            reinterpret_cast<const std::uint8_t*>(modes.end()));
+      out.lbgm.rhos.reserve(rhos.size());
+      for (float rho : rhos) {
+        out.lbgm.rhos.push_back(rho);
+      }
     }
   } catch (const kj::Exception& e) {
     MURMUR_THROW(kProtocol, "malformed envelope: ", e.getDescription().cStr());

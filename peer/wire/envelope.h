@@ -17,7 +17,8 @@ namespace murmur::peer::wire {
 // Version 2: SWIM membership (ping/ack/pingReq/leave, piggybacked updates).
 // Version 3: members named instead of numbered, so peers can join (join/joinAccept/joinRefused).
 // Version 4: sync epochs on every message; FDA states, sync proposals and ring chunks (issue 4).
-inline constexpr std::uint16_t kProtocolVersion = 4;
+// Version 5: codecs on exchange payloads; LBGM public-copy fields (issue 5).
+inline constexpr std::uint16_t kProtocolVersion = 5;
 
 // Bounds a decoder enforces before trusting anything.
 inline constexpr std::size_t kMaxPayloads = 16;
@@ -26,6 +27,7 @@ inline constexpr std::size_t kMaxMembers = 4096;   // in a JOIN_ACCEPT
 inline constexpr std::size_t kMaxNameBytes = 255;  // names and addresses
 inline constexpr std::size_t kMaxConfigBytes = 65536;
 inline constexpr std::size_t kMaxEnvelopeBytes = 4 << 20;
+inline constexpr std::size_t kMaxLbgmUnits = 65536;
 
 enum class MessageType : std::uint8_t {
   kHello = 0,
@@ -105,6 +107,20 @@ struct SyncWire {
   }
 };
 
+// The LBGM fields of PROPOSE/ACCEPT/PARAMS.
+struct LbgmWire {
+  bool present = false;
+  std::uint64_t heldSeq = 0;
+  std::uint64_t seq = 0;
+  std::vector<std::uint8_t> modes;
+  std::vector<float> rhos;
+
+  friend bool operator==(const LbgmWire& x, const LbgmWire& y) {
+    return x.present == y.present && x.heldSeq == y.heldSeq && x.seq == y.seq &&
+           x.modes == y.modes && x.rhos == y.rhos;
+  }
+};
+
 struct Envelope {
   std::uint16_t version = kProtocolVersion;
   MessageType type = MessageType::kHello;
@@ -126,6 +142,7 @@ struct Envelope {
   std::uint64_t epoch = 0;           // the sender's sync epoch (ACCEPT/PARAMS: the snapshot's)
   FdaWire fda;                       // FDA_STATE
   SyncWire sync;                     // SYNC_PROPOSE, RING_CHUNK
+  LbgmWire lbgm;                     // PROPOSE/ACCEPT/PARAMS under --codec lbgm
 
   friend bool operator==(const Envelope& a, const Envelope& b) {
     return a.version == b.version && a.type == b.type && a.incarnation == b.incarnation &&
@@ -135,7 +152,7 @@ struct Envelope {
            a.control == b.control && a.address == b.address &&
            a.modelSignature == b.modelSignature && a.modelName == b.modelName &&
            a.config == b.config && a.members == b.members && a.epoch == b.epoch && a.fda == b.fda &&
-           a.sync == b.sync;
+           a.sync == b.sync && a.lbgm == b.lbgm;
   }
 };
 

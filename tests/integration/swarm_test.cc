@@ -58,6 +58,54 @@ TEST(Swarm, FourPeersLearnFashionMnistAndAgreeOnTheAverage) {
   }
 }
 
+// Issue 5: the spine's bar with LBGM-compressed gossip, which must send fewer bytes than raw.
+TEST(Swarm, FourPeersLearnFashionMnistWithLbgmGossip) {
+  if (!haveFashionMnist()) {
+    GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
+  }
+  TempDir dir;
+  ChildProcess swarm({murmurBinary(),
+                      "swarm",
+                      "--peers",
+                      "4",
+                      "--steps",
+                      "600",
+                      "--codec",
+                      "lbgm",
+                      "--lbgm-delta",
+                      "0.8",
+                      "--run-dir",
+                      dir.path(),
+                      "--summary-json",
+                      dir.file("swarm.json"),
+                      "--no-table",
+                      "--data",
+                      fashionMnistDir(),
+                      "--eval-interval",
+                      "0"},
+                     dir.file("swarm.out"),
+                     dir.file("swarm.err"));
+  std::optional<int> code = swarm.waitFor(milliseconds(420000));
+  ASSERT_TRUE(code.has_value()) << "swarm did not finish in 7 min\n" << describeLogs(dir, 4);
+  ASSERT_EQ(*code, 0) << readFile(dir.file("swarm.err")) << describeLogs(dir, 4);
+  nlohmann::json s = readJson(dir.file("swarm.json"));
+  EXPECT_GE(s["test_accuracy_avg_model"].get<double>(), 0.80) << s.dump(2);
+  EXPECT_TRUE(s["average_agreed"].get<bool>());
+  std::uint64_t in = 0;
+  std::uint64_t out = 0;
+  double reuse = 0;
+  for (int i = 0; i < 4; ++i) {
+    nlohmann::json peer = readJson(dir.file("peer" + std::to_string(i) + ".json"));
+    EXPECT_EQ(peer["codec"], "lbgm");
+    in += peer["codec_bytes_in"].get<std::uint64_t>();
+    out += peer["codec_bytes_out"].get<std::uint64_t>();
+    reuse += peer["lbgm_reuse"].get<double>() / 4;
+  }
+  EXPECT_GT(in, 0U);
+  EXPECT_LT(out, in) << "LBGM sent no fewer bytes than raw would have (reuse " << reuse << ")";
+  EXPECT_GT(reuse, 0.05);
+}
+
 // (b) With lr = 0 and different initial models, hundreds of concurrent exchanges over ZeroMQ
 // between 4 processes leave Σ_i (x_i + x̃_i) where it was: nothing lost, nothing counted twice.
 void expectConservation(const std::vector<std::string>& flags) {
@@ -109,6 +157,12 @@ TEST(Swarm, LearningRateZeroConservesTheSumOfModelsWithMomentum) {
 
 TEST(Swarm, LearningRateZeroConservesTheSumOfModelsForTheBaseline) {
   expectConservation({"--topology", "ring", "--no-momentum"});
+}
+
+// LBGM compresses what travels, never what is mixed: both ends mix with identical public copies,
+// so the sum is conserved as without compression (specs/lbgm.md acceptance 6).
+TEST(Swarm, LearningRateZeroConservesTheSumOfModelsUnderLbgm) {
+  expectConservation({"--topology", "ring", "--codec", "lbgm", "--lbgm-delta", "0.5"});
 }
 
 // (c) kill -9 of one of 4 peers while exchanges are in flight: the others neither hang nor crash,

@@ -6,6 +6,7 @@
 //   join      a joiner's admission (member list + model transfer) vs raw ZeroMQ
 //   failure   time until every survivor declares a crashed member dead, vs the 5 s target
 //   fda       bytes to an accuracy: every-step and periodic syncs, FDA, gossip (issue 4)
+//   lbgm      bytes to an accuracy of gossip under each codec: raw, fp16, lossless, LBGM (issue 5)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include "tools/bench/failure_bench.h"
 #include "tools/bench/fda_bench.h"
 #include "tools/bench/join_bench.h"
+#include "tools/bench/lbgm_bench.h"
 #include "tools/bench/raw_zmq.h"
 #include "tools/bench/swarm_runs.h"
 #include "tools/common/malloc_tuning.h"
@@ -250,7 +252,15 @@ int main(int argc, char** argv) {
       "(naive, linear, sketch), gossip, gossip + FDA");
   murmur::bench::addFdaBenchOptions(*fdaCommand, fda);
   fdaCommand->add_flag("--json", json, "One JSON object on stdout");
+  murmur::bench::LbgmBenchOptions lbgm;
+  CLI::App* lbgmCommand = app.add_subcommand(
+      "lbgm", "Bytes to a test accuracy of gossip under each codec: raw, fp16, lossless, LBGM");
+  murmur::bench::addLbgmBenchOptions(*lbgmCommand, lbgm);
+  lbgmCommand->add_flag("--json", json, "One JSON object on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (lbgmCommand->parsed()) {
+    return murmur::bench::lbgmCommand(lbgm, json);
+  }
   if (fdaCommand->parsed()) {
     return murmur::bench::fdaCommand(fda, json);
   }

@@ -64,6 +64,18 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
   group(app.add_option("--fda-round-steps",
                        o.fdaRoundSteps,
                        "--fda-theta auto: the round length (steps) Θ adapts towards"));
+  group(app.add_option("--codec",
+                       o.codec,
+                       "How gossip exchanges travel: raw; fp16 or bf16 (half the bytes, lossy: "
+                       "both ends mix with the rounded models, so the swarm mean stays exact); "
+                       "lossless (byte shuffle + zstd, exact; pays below ~30 MB/s links); lbgm "
+                       "(look-back scalars: per tensor one number instead of the update when it "
+                       "is nearly parallel to the last one sent in full; exact mean)")
+            ->check(CLI::IsMember({"raw", "fp16", "bf16", "lossless", "lbgm"})));
+  group(app.add_option("--lbgm-delta",
+                       o.lbgmDelta,
+                       "--codec lbgm: reuse the look-back vector when sin² of the angle to it is "
+                       "at most this (0 < δ < 1; larger: more scalars, slower consensus)"));
   group(app.add_option("--steps", o.steps, "Gradient steps each peer takes"));
   group(app.add_option("--batch", o.trainer.batch, "Samples per gradient step"));
   group(app.add_option("--lr", o.trainer.lr, "Peak learning rate"));
@@ -131,6 +143,8 @@ void finishTrainingOptions(TrainingFlags& flags) {
                  "--fda-theta must be a positive number or auto, got '",
                  o.fdaTheta,
                  "'");
+  MURMUR_REQUIRE(
+      o.lbgmDelta > 0 && o.lbgmDelta < 1, "--lbgm-delta must be in (0, 1), got ", o.lbgmDelta);
   MURMUR_REQUIRE(flags.exchangeTimeoutSeconds > 0, "--exchange-timeout must be > 0");
   MURMUR_REQUIRE(flags.probeIntervalSeconds >= 0.05,
                  "--probe-interval must be ≥ 0.05 s, got ",

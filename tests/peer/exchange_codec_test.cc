@@ -1,0 +1,175 @@
+// Exchange codecs between two in-memory peers: whatever the codec, both ends of an exchange mix
+// with the same two vectors (so the swarm's mean stays exact), and an LBGM publish that cannot be
+// applied is refused without touching the receiver's copy, then recovered from by a RESET.
+#include "peer/exchange_codec.h"
+
+#include <cstring>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "runtime/error.h"
+
+#include <fmt/format.h>
+
+namespace murmur::peer {
+namespace {
+
+const std::vector<std::size_t> kTensors = {150, 6, 2400, 16, 4000, 120};
+constexpr std::size_t kNumel = 150 + 6 + 2400 + 16 + 4000 + 120;
+
+const runtime::PeerId kAlice{0};
+const runtime::PeerId kBob{1};
+
+// A peer's side: its parameters (drifting like SGD) and its codec.
+struct Side {
+  Side(compression::CodecId codec, std::uint64_t seed)
+      : pool(kNumel),
+        codec(ExchangeCodecOptions{codec, 0.5, kTensors}, kNumel, pool, metrics),
+        rng(seed),
+        x(kNumel),
+        direction(kNumel) {
+    std::normal_distribution<float> normal(0.0F, 0.1F);
+    for (std::size_t i = 0; i < kNumel; ++i) {
+      x[i] = normal(rng);
+      direction[i] = normal(rng) * 0.01F;
+    }
+  }
+
+  std::shared_ptr<BufferPool::Buffer> snapshot() {
+    std::normal_distribution<float> noise(0.0F, 0.0005F);
+    for (std::size_t i = 0; i < kNumel; ++i) {
+      x[i] += direction[i] + noise(rng);
+    }
+    std::shared_ptr<BufferPool::Buffer> s = pool.acquire();
+    std::memcpy(s->data(), x.data(), kNumel * sizeof(float));
+    return s;
+  }
+
+  BufferPool pool;
+  runtime::MetricsRegistry metrics;
+  ExchangeCodec codec;
+  std::mt19937_64 rng;
+  std::vector<float> x;
+  std::vector<float> direction;
+};
+
+void expectSameValues(const float* a, const float* b, const char* what) {
+  ASSERT_EQ(std::memcmp(a, b, kNumel * sizeof(float)), 0) << what;
+}
+
+// One exchange, alice initiating: bob's ACCEPT publish (built on what alice's PROPOSE said she
+// holds), then alice's PARAMS publish (built on what bob's ACCEPT said).
+void exchange(Side& alice, Side& bob) {
+  EncodedSnapshot accept = bob.codec.encode(kAlice, alice.codec.heldSeq(kBob), bob.snapshot());
+  runtime::Blob bobAtAlice = alice.codec.decode(kBob, accept.info, accept.lbgm, accept.payload);
+  EncodedSnapshot params = alice.codec.encode(kBob, bob.codec.heldSeq(kAlice), alice.snapshot());
+  runtime::Blob aliceAtBob = bob.codec.decode(kAlice, params.info, params.lbgm, params.payload);
+  expectSameValues(bobAtAlice.as<float>(), accept.selfView->data(), "bob's view");
+  expectSameValues(aliceAtBob.as<float>(), params.selfView->data(), "alice's view");
+}
+
+TEST(ExchangeCodec, BothEndsMixWithTheSameVectorsUnderEveryCodec) {
+  for (compression::CodecId id : {compression::CodecId::kRaw,
+                                  compression::CodecId::kFp16,
+                                  compression::CodecId::kBf16,
+                                  compression::CodecId::kLossless,
+                                  compression::CodecId::kLbgm}) {
+    SCOPED_TRACE(std::string(compression::codecName(id)));
+    Side alice(id, 1);
+    Side bob(id, 2);
+    for (int t = 0; t < 200; ++t) {
+      exchange(alice, bob);
+      if (::testing::Test::HasFatalFailure()) {
+        return;
+      }
+    }
+    const double in =
+        alice.metrics.read(fmt::format("codec_bytes_in_total{{codec=\"{}\"}}", codecName(id)));
+    const double out =
+        alice.metrics.read(fmt::format("codec_bytes_out_total{{codec=\"{}\"}}", codecName(id)));
+    EXPECT_EQ(in, 200.0 * kNumel * sizeof(float));
+    if (id == compression::CodecId::kFp16 || id == compression::CodecId::kBf16) {
+      EXPECT_EQ(out, in / 2);
+    }
+    if (id == compression::CodecId::kLbgm) {
+      EXPECT_LT(out, in) << "a steady drift is what LBGM reuses";
+      EXPECT_EQ(alice.metrics.read("lbgm_publishes_total{kind=\"reset\"}"), 1.0);
+      EXPECT_GT(alice.metrics.read("lbgm_unit_total{unit=\"3\",mode=\"scalar\"}"), 0.0);
+    }
+  }
+}
+
+TEST(ExchangeCodec, AnLbgmPublishThatIsLostCostsOneResetNotAMismatch) {
+  Side alice(compression::CodecId::kLbgm, 3);
+  Side bob(compression::CodecId::kLbgm, 4);
+  for (int t = 0; t < 20; ++t) {
+    exchange(alice, bob);
+  }
+  // Alice's PARAMS never arrives: her copy moved on, bob's did not.
+  alice.codec.encode(kBob, bob.codec.heldSeq(kAlice), alice.snapshot());
+  exchange(alice, bob);
+  EXPECT_EQ(alice.metrics.read("lbgm_publishes_total{kind=\"reset\"}"), 2.0);
+  for (int t = 0; t < 5; ++t) {
+    exchange(alice, bob);
+  }
+  EXPECT_EQ(alice.metrics.read("lbgm_publishes_total{kind=\"reset\"}"), 2.0);
+}
+
+TEST(ExchangeCodec, MalformedPublishesAreRefusedAndChangeNothing) {
+  Side alice(compression::CodecId::kLbgm, 5);
+  Side bob(compression::CodecId::kLbgm, 6);
+  exchange(alice, bob);
+  const std::uint64_t held = bob.codec.heldSeq(kAlice);
+  EncodedSnapshot params = alice.codec.encode(kBob, held, alice.snapshot());
+
+  EncodedSnapshot bad = params;
+  bad.lbgm.modes.pop_back();
+  bad.lbgm.rhos.pop_back();
+  EXPECT_THROW(bob.codec.decode(kAlice, bad.info, bad.lbgm, bad.payload), runtime::Error);
+  bad = params;
+  bad.lbgm.seq += 7;  // built on a copy bob never had
+  EXPECT_THROW(bob.codec.decode(kAlice, bad.info, bad.lbgm, bad.payload), runtime::Error);
+  bad = params;
+  bad.info.numel += 1;
+  EXPECT_THROW(bob.codec.decode(kAlice, bad.info, bad.lbgm, bad.payload), runtime::Error);
+  EXPECT_EQ(bob.codec.heldSeq(kAlice), held);
+
+  runtime::Blob view = bob.codec.decode(kAlice, params.info, params.lbgm, params.payload);
+  expectSameValues(view.as<float>(), params.selfView->data(), "after the refusals");
+
+  // A run without LBGM refuses LBGM publishes; an unknown codec id is refused.
+  Side plain(compression::CodecId::kRaw, 7);
+  EXPECT_THROW(plain.codec.decode(kAlice, params.info, params.lbgm, params.payload),
+               runtime::Error);
+  wire::PayloadInfo unknown = params.info;
+  unknown.codec = 77;
+  unknown.numel = kNumel;
+  EXPECT_THROW(plain.codec.decode(kAlice, unknown, {}, params.payload), runtime::Error);
+}
+
+TEST(ExchangeCodec, ValuesAHalfCannotCarryGoRaw) {
+  Side alice(compression::CodecId::kFp16, 8);
+  std::shared_ptr<BufferPool::Buffer> s = alice.snapshot();
+  (*s)[10] = 1e6F;
+  EncodedSnapshot encoded = alice.codec.encode(kBob, 0, s);
+  EXPECT_EQ(encoded.info.codec, static_cast<std::uint8_t>(compression::CodecId::kRaw));
+  EXPECT_EQ(encoded.selfView->data(), s->data());
+  EXPECT_EQ(alice.metrics.read("codec_fallbacks_total"), 1.0);
+}
+
+TEST(ExchangeCodec, NoModelSizedAllocationOnceWarm) {
+  Side alice(compression::CodecId::kLbgm, 9);
+  Side bob(compression::CodecId::kLbgm, 10);
+  for (int t = 0; t < 5; ++t) {
+    exchange(alice, bob);
+  }
+  const std::size_t allocated = alice.pool.allocated() + bob.pool.allocated();
+  for (int t = 0; t < 50; ++t) {
+    exchange(alice, bob);
+  }
+  EXPECT_EQ(alice.pool.allocated() + bob.pool.allocated(), allocated);
+}
+
+}  // namespace
+}  // namespace murmur::peer
