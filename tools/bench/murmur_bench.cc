@@ -7,6 +7,7 @@
 //   failure   time until every survivor declares a crashed member dead, vs the 5 s target
 //   fda       bytes to an accuracy: every-step and periodic syncs, FDA, gossip (issue 4)
 //   lbgm      bytes to an accuracy of gossip under each codec: raw, fp16, lossless, LBGM (issue 5)
+//   codec     encode/decode speed of every codec vs memcpy; LHC aggregation vs decode-sum-encode
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "peer/shared_model_state.h"
 #include "peer/transport/zmq_transport.h"
 #include "runtime/metrics.h"
+#include "tools/bench/codec_bench.h"
 #include "tools/bench/failure_bench.h"
 #include "tools/bench/fda_bench.h"
 #include "tools/bench/join_bench.h"
@@ -257,7 +259,26 @@ int main(int argc, char** argv) {
       "lbgm", "Bytes to a test accuracy of gossip under each codec: raw, fp16, lossless, LBGM");
   murmur::bench::addLbgmBenchOptions(*lbgmCommand, lbgm);
   lbgmCommand->add_flag("--json", json, "One JSON object on stdout");
+  murmur::bench::CodecBenchOptions codecOptions;
+  CLI::App* codecCommand = app.add_subcommand(
+      "codec",
+      "Encode/decode GB/s of every codec vs memcpy; LHC aggregation of K encodings vs "
+      "decode-sum-encode");
+  codecCommand->add_option("--params", codecOptions.params, "d: float32 values per tensor")
+      ->capture_default_str();
+  codecCommand->add_option("--densities", codecOptions.densities, "LHC densities")
+      ->delimiter(',')
+      ->capture_default_str();
+  codecCommand->add_option("--contributors", codecOptions.contributors, "LHC: K encodings summed")
+      ->delimiter(',')
+      ->capture_default_str();
+  codecCommand->add_option("--repeats", codecOptions.repeats, "Repetitions (best is reported)")
+      ->capture_default_str();
+  codecCommand->add_flag("--json", json, "One JSON object on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (codecCommand->parsed()) {
+    return murmur::bench::codecCommand(codecOptions, json);
+  }
   if (lbgmCommand->parsed()) {
     return murmur::bench::lbgmCommand(lbgm, json);
   }
