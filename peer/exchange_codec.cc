@@ -11,7 +11,27 @@ namespace {
 
 constexpr std::size_t kMaxEncodeBuffers = 8;
 
+std::string unitCounter(std::size_t unit, compression::LbgmMode mode) {
+  return fmt::format(
+      "lbgm_unit_total{{unit=\"{}\",mode=\"{}\"}}", unit, compression::lbgmModeName(mode));
+}
+
 }  // namespace
+
+LbgmReuse lbgmReuse(const runtime::MetricsRegistry& metrics, std::size_t units) {
+  LbgmReuse out;
+  double scalars = 0;
+  double fulls = 0;
+  for (std::size_t u = 0; u < units; ++u) {
+    const double scalar = metrics.read(unitCounter(u, compression::LbgmMode::kScalar));
+    const double full = metrics.read(unitCounter(u, compression::LbgmMode::kFull));
+    out.perUnit.push_back(scalar + full > 0 ? scalar / (scalar + full) : 0);
+    scalars += scalar;
+    fulls += full;
+  }
+  out.overall = scalars + fulls > 0 ? scalars / (scalars + fulls) : 0;
+  return out;
+}
 
 ExchangeCodec::ExchangeCodec(ExchangeCodecOptions options,
                              std::size_t numel,

@@ -43,6 +43,15 @@ struct EncodedSnapshot {
   std::shared_ptr<const BufferPool::Buffer> selfView;
 };
 
+// LBGM's reuse rate from the lbgm_unit_total counters: per unit and overall, scalar publishes over
+// scalar + full ones (0 where a unit has sent neither).
+struct LbgmReuse {
+  std::vector<double> perUnit;
+  double overall = 0;
+};
+
+LbgmReuse lbgmReuse(const runtime::MetricsRegistry& metrics, std::size_t units);
+
 class ExchangeCodec {
  public:
   // `pool` hands out model-sized buffers (numel floats) for decoded views and copies.

@@ -247,20 +247,9 @@ void recordCodec(PeerSummary& summary,
   if (options.codec != compression::CodecId::kLbgm) {
     return;
   }
-  double scalars = 0;
-  double fulls = 0;
-  const std::size_t units = compression::lbgmUnits(options.tensorSizes).size();
-  for (std::size_t u = 0; u < units; ++u) {
-    const auto read = [&](const char* mode) {
-      return metrics.read(fmt::format("lbgm_unit_total{{unit=\"{}\",mode=\"{}\"}}", u, mode));
-    };
-    const double scalar = read("scalar");
-    const double full = read("full");
-    summary.lbgmReusePerUnit.push_back(scalar + full > 0 ? scalar / (scalar + full) : 0);
-    scalars += scalar;
-    fulls += full;
-  }
-  summary.lbgmReuse = scalars + fulls > 0 ? scalars / (scalars + fulls) : 0;
+  const LbgmReuse reuse = lbgmReuse(metrics, compression::lbgmUnits(options.tensorSizes).size());
+  summary.lbgmReusePerUnit = reuse.perUnit;
+  summary.lbgmReuse = reuse.overall;
   summary.lbgmResets = counter(metrics, "lbgm_publishes_total{kind=\"reset\"}");
 }
 
@@ -623,6 +612,10 @@ PeerSummary Node::run() {
   settings.seed = run.seed;
   settings.protocolVersion = wire::kProtocolVersion;
   settings.sync = run.sync;
+  settings.codec = run.codec;
+  settings.lbgmDelta = run.lbgmDelta;
+  const ExchangeCodecOptions codecOptions = makeCodecOptions(run, flat);
+  settings.lbgmUnits = compression::lbgmUnits(codecOptions.tensorSizes).size();
   settings.fdaVariant = run.sync == "fda" ? run.fdaVariant : "";
   StatusBoard board(settings, metrics, clock);
 
@@ -665,7 +658,7 @@ PeerSummary Node::run() {
   peerOptions.membership = o.membership;
   peerOptions.finalTimeout = runtime::fromSeconds(o.finalTimeoutSeconds);
   peerOptions.gossipEnabled = run.gossip;
-  peerOptions.codec = makeCodecOptions(run, flat);
+  peerOptions.codec = codecOptions;
   const SyncSetup syncSetup = makeSyncSetup(run, static_cast<std::size_t>(flat.numel()));
   SyncMailbox mailbox;
   peerOptions.sync = syncSetup.options;

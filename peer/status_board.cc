@@ -1,5 +1,7 @@
 #include "peer/status_board.h"
 
+#include "peer/exchange_codec.h"
+
 #include <nlohmann/json.hpp>
 
 namespace murmur::peer {
@@ -92,6 +94,20 @@ std::string StatusBoard::statusJson() const {
                    {"fda_estimate", metrics_.read("fda_estimate")},
                    {"fda_theta", metrics_.read("fda_theta")}};
   }
+  // Exchange compression: bytes handed to the codec and sent, by codec (fallbacks to raw show
+  // under raw); LBGM's reuse rate per unit.
+  nlohmann::json codec = {{"name", s.codec},
+                          {"bytes_in", family(metrics_, "codec_bytes_in_total")},
+                          {"bytes_out", family(metrics_, "codec_bytes_out_total")},
+                          {"fallbacks", metrics_.read("codec_fallbacks_total")}};
+  if (s.codec == "lbgm") {
+    const LbgmReuse reuse = lbgmReuse(metrics_, s.lbgmUnits);
+    codec["lbgm_delta"] = s.lbgmDelta;
+    codec["lbgm_reuse"] = reuse.overall;
+    codec["lbgm_reuse_per_unit"] = reuse.perUnit;
+    codec["lbgm_resets"] = metrics_.read("lbgm_publishes_total{kind=\"reset\"}");
+  }
+  out["codec"] = codec;
   return out.dump();
 }
 

@@ -33,6 +33,9 @@ struct StatusSettings {
   std::uint32_t protocolVersion = 0;
   std::string sync = "none";  // --sync mode
   std::string fdaVariant;     // --sync fda: the estimator
+  std::string codec = "raw";  // --codec
+  double lbgmDelta = 0;       // --codec lbgm: δ
+  std::size_t lbgmUnits = 0;  // --codec lbgm: units per publish
 };
 
 // The compute thread's latest progress.

@@ -88,6 +88,29 @@ TEST(StatusBoard, StatusShowsGlobalSyncsWhenTheRunHasThem) {
   EXPECT_DOUBLE_EQ(s["sync"]["fda_theta"].get<double>(), 2.5);
 }
 
+TEST(StatusBoard, StatusShowsTheCodecAndLbgmReusePerUnit) {
+  runtime::ManualClock clock;
+  runtime::MetricsRegistry metrics;
+  metrics.counter("codec_bytes_in_total{codec=\"lbgm\"}").add(1000);
+  metrics.counter("codec_bytes_out_total{codec=\"lbgm\"}").add(400);
+  metrics.counter("lbgm_unit_total{unit=\"0\",mode=\"scalar\"}").add(3);
+  metrics.counter("lbgm_unit_total{unit=\"0\",mode=\"full\"}").add(1);
+  metrics.counter("lbgm_unit_total{unit=\"1\",mode=\"full\"}").add(4);
+  metrics.counter("lbgm_publishes_total{kind=\"reset\"}").add(2);
+  StatusSettings lbgm = settings();
+  lbgm.codec = "lbgm";
+  lbgm.lbgmDelta = 0.5;
+  lbgm.lbgmUnits = 2;
+  StatusBoard board(lbgm, metrics, clock);
+  nlohmann::json s = nlohmann::json::parse(board.statusJson());
+  EXPECT_EQ(s["codec"]["name"], "lbgm");
+  EXPECT_EQ(s["codec"]["bytes_in"]["lbgm"], 1000);
+  EXPECT_EQ(s["codec"]["bytes_out"]["lbgm"], 400);
+  EXPECT_EQ(s["codec"]["lbgm_reuse_per_unit"], nlohmann::json({0.75, 0.0}));
+  EXPECT_DOUBLE_EQ(s["codec"]["lbgm_reuse"].get<double>(), 3.0 / 8.0);
+  EXPECT_EQ(s["codec"]["lbgm_resets"], 2);
+}
+
 TEST(StatusBoard, MembersListEveryRowWithAgesFromTheClock) {
   runtime::ManualClock clock;
   runtime::MetricsRegistry metrics;
