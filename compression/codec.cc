@@ -109,6 +109,8 @@ std::string_view codecName(CodecId id) {
       return "lossless";
     case CodecId::kLbgm:
       return "lbgm";
+    case CodecId::kLhc:
+      return "lhc";
   }
   return "unknown";
 }
@@ -118,8 +120,12 @@ std::string knownCodecNames() {
 }
 
 CodecId codecFromName(std::string_view name) {
-  for (CodecId id :
-       {CodecId::kRaw, CodecId::kFp16, CodecId::kBf16, CodecId::kLossless, CodecId::kLbgm}) {
+  for (CodecId id : {CodecId::kRaw,
+                     CodecId::kFp16,
+                     CodecId::kBf16,
+                     CodecId::kLossless,
+                     CodecId::kLbgm,
+                     CodecId::kLhc}) {
     if (name == codecName(id)) {
       return id;
     }
@@ -138,7 +144,8 @@ const Codec& codecFor(CodecId id) {
     case CodecId::kLossless:
       return detail::losslessCodec();
     case CodecId::kLbgm:
-      break;  // stateful: compression::LbgmPublicCopy
+    case CodecId::kLhc:
+      break;  // stateful or sparse: compression::LbgmPublicCopy, compression::LhcCodec
   }
   MURMUR_THROW(kProtocol, "unknown codec id ", static_cast<int>(id));
 }

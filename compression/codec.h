@@ -16,16 +16,23 @@
 
 namespace murmur::compression {
 
-// kLbgm names the stateful LBGM codec (lbgm.h) on the wire and on the command line; it has no
-// Codec instance.
-enum class CodecId : std::uint8_t { kRaw = 0, kFp16 = 1, kBf16 = 2, kLossless = 3, kLbgm = 4 };
+// kLbgm and kLhc name the stateful LBGM codec (lbgm.h) and LHC encodings (lhc.h) on the wire and
+// on the command line; they have no Codec instance.
+enum class CodecId : std::uint8_t {
+  kRaw = 0,
+  kFp16 = 1,
+  kBf16 = 2,
+  kLossless = 3,
+  kLbgm = 4,
+  kLhc = 5,
+};
 
 std::string_view codecName(CodecId id);
 
 // Throws Error(kInvalidArgument) listing the known codecs.
 CodecId codecFromName(std::string_view name);
 
-// "raw, fp16, bf16, lossless, lbgm": for --help and error messages.
+// "raw, fp16, bf16, lossless, lbgm, lhc": for --help and error messages.
 std::string knownCodecNames();
 
 class Codec {
@@ -53,7 +60,7 @@ class Codec {
                                std::shared_ptr<std::vector<float>> scratch) const = 0;
 };
 
-// The codec for an id; throws Error(kProtocol) for an id this build does not know or for kLbgm.
+// The codec for an id; throws Error(kProtocol) for an id this build does not know, kLbgm or kLhc.
 const Codec& codecFor(CodecId id);
 
 }  // namespace murmur::compression

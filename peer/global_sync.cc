@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "peer/lhc_ring_codec.h"
 #include "runtime/log.h"
 #include "runtime/rng.h"
 
@@ -264,6 +265,9 @@ void GlobalSync::feed(runtime::PeerId from,
     case sync::ChunkVerdict::kMalformed:
       dropped("malformed_chunk");
       return;
+    case sync::ChunkVerdict::kCodecFailed:
+      codecFailed(now, out);
+      return;
   }
   emit(next, out);
   if (ring_->done()) {
@@ -322,12 +326,22 @@ void GlobalSync::startRing(const sync::SyncProposal& agreed,
     contributed_ =
         std::make_shared<std::vector<float>>(snapshot->data(), snapshot->data() + snapshot->size());
   }
+  // LHC only on a first attempt, and only from the reference every member holds: a retry (for
+  // whatever reason) goes raw, so members that disagreed end up on the same ring.
+  std::unique_ptr<sync::RingSegmentCodec> codec;
+  if (options_.lhc && agreed.attempt == 0 && reference_ && referenceEpoch_ + 1 == agreed.epoch &&
+      reference_->size() == contributed_->size()) {
+    codec = std::make_unique<LhcRingCodec>(
+        reference_, selfRank.value, options_.runSeed, options_.lhcCapacity, metrics_);
+  }
+  const bool encoded = codec != nullptr;
   ring_ = std::make_unique<sync::RingAllReduce>(std::move(ranks),
                                                 selfRank,
                                                 agreed.epoch,
                                                 agreed.attempt,
                                                 *contributed_,
-                                                runtime::stableHash(names));
+                                                runtime::stableHash(names),
+                                                std::move(codec));
   lastProgress_ = now;
   estimateAtTrigger_ = estimate_;  // the round's variance as the swarm's table shows it now
   // Lockstep modes sync every few steps: only FDA's rare syncs are worth a line each.
@@ -351,6 +365,13 @@ void GlobalSync::startRing(const sync::SyncProposal& agreed,
   MURMUR_LOG(
       kDebug, "sync", "ring {}.{}: {} members", agreed.epoch, agreed.attempt, members.size());
   std::vector<sync::OutgoingChunk> first = ring_->start();
+  if (ring_->failed()) {
+    codecFailed(now, out);
+    return;
+  }
+  if (encoded) {
+    metrics_.counter("sync_codec_rings_total{codec=\"lhc\"}").add();
+  }
   emit(first, out);
   // Chunks that came before we started: feed those of this round, forget older ones.
   std::vector<Buffered> early = std::move(early_);
@@ -376,6 +397,10 @@ void GlobalSync::finishRing(runtime::TimePoint now) {
   const std::size_t members = ring_->view().size();
   auto mean = std::make_shared<const std::vector<float>>(ring_->result());
   state_.submitInstall(now, epoch, mean, contributed_);
+  if (options_.lhc) {
+    reference_ = mean;  // every member of this sync holds the same bits
+    referenceEpoch_ = epoch;
+  }
   epoch_ = epoch;
   highestSeen_ = std::max(highestSeen_, epoch);
   agreement_.completed(epoch);
@@ -395,6 +420,11 @@ void GlobalSync::finishRing(runtime::TimePoint now) {
   metrics_.gauge("sync_epoch").set(static_cast<double>(epoch));
   metrics_.gauge("sync_members_last").set(static_cast<double>(members));
   mailbox_.synced(epoch);
+}
+
+void GlobalSync::codecFailed(runtime::TimePoint now, std::vector<SyncSend>& out) {
+  metrics_.counter("sync_codec_fallbacks_total{codec=\"lhc\"}").add();
+  retry(now, live_, "LHC could not carry it (lhc_failed_total says why), so raw", out);
 }
 
 void GlobalSync::retry(runtime::TimePoint now,

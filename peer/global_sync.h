@@ -43,6 +43,11 @@ struct GlobalSyncOptions {
   double triggerMargin = 0.05;  // the state table lags: fire at Θ·(1 − m)
   runtime::Duration collectWindow = std::chrono::milliseconds(200);
   runtime::Duration ringTimeout = std::chrono::seconds(2);  // no ring progress: retry
+  // --sync-codec lhc: the ring carries LHC encodings of the drift from the previous sync's mean
+  // (lhc_ring_codec.h); a sync LHC cannot carry is retried raw.
+  bool lhc = false;
+  double lhcCapacity = 0.05;
+  std::uint64_t runSeed = 1;
 };
 
 // One message GlobalSync wants sent.
@@ -165,6 +170,8 @@ class GlobalSync {
              const char* why,
              std::vector<SyncSend>& out);
   void dropped(const char* reason);
+  // The ring's segment codec could not carry this sync: retry it without.
+  void codecFailed(runtime::TimePoint now, std::vector<SyncSend>& out);
   // Tells `to` that we synced our epoch already (once per member and epoch).
   void notice(runtime::PeerId to, std::vector<SyncSend>& out);
 
@@ -195,7 +202,9 @@ class GlobalSync {
   std::unique_ptr<sync::RingAllReduce> ring_;
   std::vector<runtime::PeerId> rankToId_;
   std::map<std::uint32_t, std::uint32_t> idToRank_;
-  std::shared_ptr<std::vector<float>> contributed_;  // the snapshot, kept for retries
+  std::shared_ptr<std::vector<float>> contributed_;      // the snapshot, kept for retries
+  std::shared_ptr<const std::vector<float>> reference_;  // the last sync's mean (LHC's w_ref)
+  std::uint64_t referenceEpoch_ = 0;
   runtime::TimePoint lastProgress_{};
   std::vector<Buffered> early_;  // chunks of a sync we have not started yet
 

@@ -89,6 +89,8 @@ struct RunSettings {
   bool gossip = true;
   std::string codec = "raw";
   double lbgmDelta = 0.2;
+  std::string syncCodec = "raw";
+  double lhcCapacity = 0.05;
 
   // A founder's settings: its own flags.
   static RunSettings of(const NodeOptions& o, std::uint32_t shards) {
@@ -105,18 +107,23 @@ struct RunSettings {
                        o.fdaRoundSteps,
                        o.gossip,
                        o.codec,
-                       o.lbgmDelta};
+                       o.lbgmDelta,
+                       o.syncCodec,
+                       o.lhcCapacity};
   }
 
   std::string syncSpec() const {
-    return fmt::format("gossip={};sync={};period={};variant={};theta={};sketch={};round={}",
-                       gossip,
-                       sync,
-                       syncPeriod,
-                       fdaVariant,
-                       fdaTheta,
-                       fdaSketch,
-                       fdaRoundSteps);
+    return fmt::format(
+        "gossip={};sync={};period={};variant={};theta={};sketch={};round={};ring={};capacity={}",
+        gossip,
+        sync,
+        syncPeriod,
+        fdaVariant,
+        fdaTheta,
+        fdaSketch,
+        fdaRoundSteps,
+        syncCodec,
+        syncCodec == "lhc" ? lhcCapacity : 0.0);
   }
 
   std::uint64_t hash(std::uint64_t modelSignature, bool independentInit) const {
@@ -150,6 +157,8 @@ struct RunSettings {
                           {"fda_round_steps", fdaRoundSteps},
                           {"codec", codec},
                           {"lbgm_delta", lbgmDelta},
+                          {"sync_codec", syncCodec},
+                          {"lhc_capacity", lhcCapacity},
                           {"eta", acid.eta},
                           {"alpha_tilde", acid.alphaTilde}}
         .dump();
@@ -173,6 +182,8 @@ struct RunSettings {
       fdaRoundSteps = c.value("fda_round_steps", std::int64_t{200});
       codec = c.value("codec", std::string("raw"));
       lbgmDelta = c.value("lbgm_delta", 0.2);
+      syncCodec = c.value("sync_codec", std::string("raw"));
+      lhcCapacity = c.value("lhc_capacity", 0.05);
       return momentum::AcidParams{c.at("eta").get<double>(), c.at("alpha_tilde").get<double>()};
     } catch (const nlohmann::json::exception& e) {
       MURMUR_THROW(kProtocol, "the run settings we were admitted with are malformed: ", e.what());
@@ -215,6 +226,16 @@ SyncSetup makeSyncSetup(const RunSettings& run, std::size_t numel) {
       run.fdaTheta, numel, static_cast<std::uint64_t>(run.fdaRoundSteps), &error);
   MURMUR_REQUIRE(threshold.has_value(), "--fda-theta: ", error);
   setup.threshold = *threshold;
+  MURMUR_REQUIRE(run.syncCodec == "raw" || run.syncCodec == "lhc",
+                 "--sync-codec must be raw or lhc, got '",
+                 run.syncCodec,
+                 "'");
+  MURMUR_REQUIRE(run.lhcCapacity > 0 && run.lhcCapacity <= 1,
+                 "--lhc-capacity must be in (0, 1], got ",
+                 run.lhcCapacity);
+  setup.options.lhc = run.syncCodec == "lhc";
+  setup.options.lhcCapacity = run.lhcCapacity;
+  setup.options.runSeed = run.seed;
   return setup;
 }
 
@@ -222,6 +243,8 @@ SyncSetup makeSyncSetup(const RunSettings& run, std::size_t numel) {
 ExchangeCodecOptions makeCodecOptions(const RunSettings& run, const runtime::FlatParameters& flat) {
   ExchangeCodecOptions options;
   options.codec = compression::codecFromName(run.codec);
+  MURMUR_REQUIRE(options.codec != compression::CodecId::kLhc,
+                 "--codec lhc: LHC carries sums of sparse updates; use --sync-codec lhc");
   if (options.codec == compression::CodecId::kLbgm) {
     compression::requireLbgmDelta(run.lbgmDelta);
   }
@@ -385,6 +408,9 @@ std::string summaryToJson(const PeerSummary& s) {
   out["lbgm_reuse"] = s.lbgmReuse;
   out["lbgm_reuse_per_unit"] = s.lbgmReusePerUnit;
   out["lbgm_resets"] = s.lbgmResets;
+  out["sync_codec"] = s.syncCodec;
+  out["sync_codec_rings"] = s.syncCodecRings;
+  out["sync_codec_fallbacks"] = s.syncCodecFallbacks;
   return out.dump(2);
 }
 
@@ -976,6 +1002,9 @@ PeerSummary Node::run() {
   summary.fdaTheta = metrics.read("fda_theta");
   summary.syncWaitSeconds = syncWait;
   recordCodec(summary, run.codec, peerOptions.codec, metrics);
+  summary.syncCodec = run.syncCodec;
+  summary.syncCodecRings = counter(metrics, "sync_codec_rings_total{codec=\"lhc\"}");
+  summary.syncCodecFallbacks = counter(metrics, "sync_codec_fallbacks_total{codec=\"lhc\"}");
   summary.bytesReceived =
       sumCounters(metrics, "bytes_received_total", {"kind=\"model\"", "kind=\"control\""});
   summary.messagesDropped = droppedMessages(metrics);

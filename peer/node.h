@@ -73,6 +73,11 @@ struct NodeOptions {
   // zstd), or lbgm (look-back scalars on public copies, threshold lbgmDelta). Shared by the swarm.
   std::string codec = "raw";
   double lbgmDelta = 0.2;
+  // How global syncs' ring travels: raw (float32 models) or lhc (LHC encodings of the drift from
+  // the previous sync's mean, added at every hop without decoding; for sparse updates, with tables
+  // sized for lhcCapacity nonzeros per position). Shared by the swarm.
+  std::string syncCodec = "raw";
+  double lhcCapacity = 0.05;
   // Called about once per progressInterval with a one-line JSON progress record.
   std::function<void(const std::string&)> onProgress;
   double progressIntervalSeconds = 1.0;
@@ -136,6 +141,10 @@ struct PeerSummary {
   std::vector<double> lbgmReusePerUnit;
   double lbgmReuse = 0;
   std::uint64_t lbgmResets = 0;
+  // --sync-codec: the ring's codec, the syncs it carried and those retried raw.
+  std::string syncCodec = "raw";
+  std::uint64_t syncCodecRings = 0;
+  std::uint64_t syncCodecFallbacks = 0;
   std::string metrics;  // Prometheus text at the end
 };
 

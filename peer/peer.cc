@@ -719,7 +719,24 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     metrics_.counter("bytes_received_total{kind=\"model\"}").add(message.frames[1].bytes);
   }
   std::vector<float> floats;
-  if (wantsFloats) {
+  std::vector<std::byte> encoded;
+  if (wantsFloats && envelope.type == MessageType::kRingChunk &&
+      envelope.payloads[0].codec == static_cast<std::uint8_t>(compression::CodecId::kLhc)) {
+    // An LHC-encoded ring segment (--sync-codec lhc): bytes, checked by the ring's codec.
+    const wire::PayloadInfo& info = envelope.payloads[0];
+    if (info.dtype != runtime::DType::kUInt8 || info.numel != message.frames[1].bytes ||
+        info.numel > 2 * state_.numel() * sizeof(float) + (1U << 20)) {
+      drop("bad_payload",
+           who,
+           fmt::format(
+               "LHC ring chunk of {} bytes in a frame of {}", info.numel, message.frames[1].bytes),
+           now);
+      return;
+    }
+    encoded.resize(info.numel);
+    std::memcpy(encoded.data(), message.frames[1].data, info.numel);
+    metrics_.counter("bytes_received_total{kind=\"sync\"}").add(message.frames[1].bytes);
+  } else if (wantsFloats) {
     const wire::PayloadInfo& info = envelope.payloads[0];
     if (info.dtype != runtime::DType::kFloat32 || info.numel > state_.numel() ||
         info.codec != static_cast<std::uint8_t>(compression::CodecId::kRaw) ||
@@ -758,7 +775,7 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     case MessageType::kFdaState:
     case MessageType::kSyncPropose:
     case MessageType::kRingChunk:
-      handleSync(from, envelope, std::move(floats), now);
+      handleSync(from, envelope, std::move(floats), std::move(encoded), now);
       return;
     case MessageType::kHello:
     case MessageType::kLeave:
@@ -1149,7 +1166,22 @@ void Peer::sendSync(const std::vector<SyncSend>& sends) {
         envelope.sync.phase = static_cast<std::uint8_t>(send.chunk.phase);
         envelope.sync.ringStep = send.chunk.step;
         envelope.sync.segment = send.chunk.segment;
-        floats = std::make_shared<std::vector<float>>(send.chunk.data);
+        if (!send.chunk.encoded.empty()) {
+          auto bytes = std::make_shared<std::vector<std::byte>>(send.chunk.encoded);
+          runtime::Blob blob;
+          blob.data = bytes->data();
+          blob.bytes = bytes->size();
+          blob.dtype = runtime::DType::kUInt8;
+          blob.keepAlive = bytes;
+          payloads.push_back(std::move(blob));
+          wire::PayloadInfo info;
+          info.dtype = runtime::DType::kUInt8;
+          info.numel = bytes->size();
+          info.codec = static_cast<std::uint8_t>(compression::CodecId::kLhc);
+          envelope.payloads.push_back(info);
+        } else {
+          floats = std::make_shared<std::vector<float>>(send.chunk.data);
+        }
         break;
     }
     if (floats) {
@@ -1172,6 +1204,7 @@ void Peer::sendSync(const std::vector<SyncSend>& sends) {
 void Peer::handleSync(runtime::PeerId from,
                       const wire::Envelope& envelope,
                       std::vector<float> data,
+                      std::vector<std::byte> encoded,
                       runtime::TimePoint now) {
   if (doneAnnounced_ && envelope.type != MessageType::kRingChunk) {
     metrics_.counter("sync_messages_dropped_total{reason=\"after_done\"}").add();
@@ -1218,6 +1251,7 @@ void Peer::handleSync(runtime::PeerId from,
       chunk.step = envelope.sync.ringStep;
       chunk.segment = envelope.sync.segment;
       chunk.data = std::move(data);
+      chunk.encoded = std::move(encoded);
       globalSync_->onChunk(from, std::move(chunk), now, sends);
       break;
     }

@@ -138,6 +138,7 @@ class Peer {
   void handleSync(runtime::PeerId from,
                   const wire::Envelope& envelope,
                   std::vector<float> data,
+                  std::vector<std::byte> encoded,
                   runtime::TimePoint now);
   void completeFinal(FinalResult result);
   bool sendMessage(runtime::PeerId to,

@@ -23,8 +23,13 @@ RingAllReduce::RingAllReduce(std::vector<runtime::PeerId> view,
                              std::uint64_t epoch,
                              std::uint32_t attempt,
                              std::vector<float> values,
-                             std::optional<std::uint64_t> digest)
-    : view_(std::move(view)), epoch_(epoch), attempt_(attempt), values_(std::move(values)) {
+                             std::optional<std::uint64_t> digest,
+                             std::unique_ptr<RingSegmentCodec> codec)
+    : view_(std::move(view)),
+      epoch_(epoch),
+      attempt_(attempt),
+      values_(std::move(values)),
+      codec_(std::move(codec)) {
   std::sort(view_.begin(), view_.end());
   MURMUR_REQUIRE(std::adjacent_find(view_.begin(), view_.end()) == view_.end(),
                  "a ring view holds a member twice");
@@ -59,12 +64,32 @@ OutgoingChunk RingAllReduce::chunkFor(RingPhase phase,
   return out;
 }
 
+OutgoingChunk RingAllReduce::encodedChunk(RingPhase phase,
+                                          std::uint32_t step,
+                                          std::uint32_t segment,
+                                          std::vector<std::byte> bytes) const {
+  OutgoingChunk out = chunkFor(phase, step, segment);
+  out.chunk.data.clear();
+  out.chunk.encoded = std::move(bytes);
+  return out;
+}
+
 std::vector<OutgoingChunk> RingAllReduce::start() {
   if (done_) {
     return {};
   }
   // Reduce-scatter step 0: we send our own segment, numbered by our position.
-  return {chunkFor(RingPhase::kReduceScatter, 0, static_cast<std::uint32_t>(position_))};
+  const auto segment = static_cast<std::uint32_t>(position_);
+  if (!codec_) {
+    return {chunkFor(RingPhase::kReduceScatter, 0, segment)};
+  }
+  auto [begin, end] = bounds(segment);
+  std::vector<std::byte> partial;
+  if (!codec_->add(segment, begin, values_.data() + begin, end - begin, partial)) {
+    failed_ = true;
+    return {};
+  }
+  return {encodedChunk(RingPhase::kReduceScatter, 0, segment, std::move(partial))};
 }
 
 ChunkVerdict RingAllReduce::onChunk(runtime::PeerId from,
@@ -84,9 +109,12 @@ ChunkVerdict RingAllReduce::onChunk(runtime::PeerId from,
   // s, the one it completed or received last: (position − s).
   const std::uint32_t back = chunk.phase == RingPhase::kReduceScatter ? chunk.step + 1 : chunk.step;
   const auto expectedSegment = static_cast<std::uint32_t>((position_ + k - back % k) % k);
+  if ((codec_ != nullptr) != !chunk.encoded.empty()) {
+    return ChunkVerdict::kOtherView;  // the sender's ring runs with the other codec
+  }
   auto [begin, end] = bounds(chunk.segment);
-  if (done_ || chunk.step + 1 >= k || chunk.segment != expectedSegment ||
-      chunk.data.size() != end - begin) {
+  if (done_ || failed_ || chunk.step + 1 >= k || chunk.segment != expectedSegment ||
+      (!codec_ && chunk.data.size() != end - begin)) {
     return ChunkVerdict::kMalformed;
   }
   if (chunk.phase != phase_ || chunk.step != step_) {
@@ -99,16 +127,52 @@ ChunkVerdict RingAllReduce::onChunk(runtime::PeerId from,
   }
   absorb(chunk, out);
   // Chunks that came early may now be due.
-  for (auto it = early_.find({phase_, step_}); !done_ && it != early_.end();
+  for (auto it = early_.find({phase_, step_}); !done_ && !failed_ && it != early_.end();
        it = early_.find({phase_, step_})) {
     RingChunk next = std::move(it->second);
     early_.erase(it);
     absorb(next, out);
   }
-  return ChunkVerdict::kAccepted;
+  return failed_ ? ChunkVerdict::kCodecFailed : ChunkVerdict::kAccepted;
+}
+
+bool RingAllReduce::absorbEncoded(const RingChunk& chunk, std::vector<OutgoingChunk>& out) {
+  const auto k = static_cast<std::uint32_t>(view_.size());
+  auto [begin, end] = bounds(chunk.segment);
+  float* mine = values_.data() + begin;
+  std::vector<std::byte> sum = chunk.encoded;
+  if (phase_ == RingPhase::kReduceScatter) {
+    if (!codec_->add(chunk.segment, begin, mine, end - begin, sum)) {
+      return false;
+    }
+    if (step_ + 2 < k) {
+      ++step_;
+      out.push_back(encodedChunk(RingPhase::kReduceScatter, step_, chunk.segment, std::move(sum)));
+      return true;
+    }
+    phase_ = RingPhase::kAllGather;
+    step_ = 0;
+  } else if (step_ + 2 < k) {
+    ++step_;
+  } else {
+    done_ = true;
+  }
+  // The complete sum: its mean here, and the same encoding goes round (every member decodes the
+  // same bytes, so every member gets the same mean).
+  if (!codec_->finish(chunk.segment, begin, sum, k, mine, end - begin)) {
+    return false;
+  }
+  if (!done_) {
+    out.push_back(encodedChunk(RingPhase::kAllGather, step_, chunk.segment, std::move(sum)));
+  }
+  return true;
 }
 
 void RingAllReduce::absorb(const RingChunk& chunk, std::vector<OutgoingChunk>& out) {
+  if (codec_) {
+    failed_ = !absorbEncoded(chunk, out);
+    return;
+  }
   const auto k = static_cast<std::uint32_t>(view_.size());
   auto [begin, end] = bounds(chunk.segment);
   float* mine = values_.data() + begin;

@@ -10,11 +10,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "runtime/ids.h"
+#include "sync/ring_segment_codec.h"
 
 namespace murmur::sync {
 
@@ -28,9 +30,10 @@ struct RingChunk {
   std::uint32_t attempt = 0;
   std::uint64_t view = 0;  // viewDigest of the sender's view
   RingPhase phase = RingPhase::kReduceScatter;
-  std::uint32_t step = 0;     // 0 .. K−2 within the phase
-  std::uint32_t segment = 0;  // which of the K segments
-  std::vector<float> data;
+  std::uint32_t step = 0;          // 0 .. K−2 within the phase
+  std::uint32_t segment = 0;       // which of the K segments
+  std::vector<float> data;         // the segment's values (rings without a segment codec)
+  std::vector<std::byte> encoded;  // its encoded sum (rings with one)
 };
 
 struct OutgoingChunk {
@@ -45,22 +48,31 @@ enum class ChunkVerdict : std::uint8_t {
   kOtherView,           // the sender's ring is built on another view: retry the sync
   kNotFromPredecessor,  // only our predecessor sends to us
   kMalformed,           // wrong segment or size, or a replay
+  kCodecFailed,         // the segment codec could not add or decode it: retry without the codec
 };
 
 class RingAllReduce {
  public:
   // `view` holds every member once, ourselves included; it is sorted here. `values` is our vector.
   // `digest` names the view on the wire (default: viewDigest(view)); give one when the ids are
-  // local ranks and the members' names are what identifies the view.
+  // local ranks and the members' names are what identifies the view. With a `codec`, chunks carry
+  // encoded sums instead of floats (every member of the ring must use the same codec: a chunk of
+  // the other kind is kOtherView).
   RingAllReduce(std::vector<runtime::PeerId> view,
                 runtime::PeerId self,
                 std::uint64_t epoch,
                 std::uint32_t attempt,
                 std::vector<float> values,
-                std::optional<std::uint64_t> digest = std::nullopt);
+                std::optional<std::uint64_t> digest = std::nullopt,
+                std::unique_ptr<RingSegmentCodec> codec = nullptr);
 
-  // The first chunk to send (none when we are alone).
+  // The first chunk to send (none when we are alone, or when the codec failed: see failed()).
   std::vector<OutgoingChunk> start();
+
+  // The segment codec could not carry this sync (kCodecFailed, or start()): retry without it.
+  bool failed() const { return failed_; }
+
+  bool encoded() const { return codec_ != nullptr; }
 
   // A chunk from `from`. Appends what to send next to `out`.
   ChunkVerdict onChunk(runtime::PeerId from,
@@ -89,7 +101,12 @@ class RingAllReduce {
  private:
   std::pair<std::size_t, std::size_t> bounds(std::uint32_t segment) const;
   OutgoingChunk chunkFor(RingPhase phase, std::uint32_t step, std::uint32_t segment) const;
+  OutgoingChunk encodedChunk(RingPhase phase,
+                             std::uint32_t step,
+                             std::uint32_t segment,
+                             std::vector<std::byte> bytes) const;
   void absorb(const RingChunk& chunk, std::vector<OutgoingChunk>& out);
+  bool absorbEncoded(const RingChunk& chunk, std::vector<OutgoingChunk>& out);
 
   std::vector<runtime::PeerId> view_;
   std::size_t position_ = 0;
@@ -101,6 +118,8 @@ class RingAllReduce {
   std::uint32_t step_ = 0;  // the next step we expect to receive
   bool done_ = false;
   std::map<std::pair<RingPhase, std::uint32_t>, RingChunk> early_;
+  std::unique_ptr<RingSegmentCodec> codec_;
+  bool failed_ = false;
 };
 
 }  // namespace murmur::sync

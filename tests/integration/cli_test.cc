@@ -61,6 +61,19 @@ TEST(Cli, BadUsageExitsWithCodeTwoAndSaysWhy) {
       dir, {"run", "--peers", "tcp://127.0.0.1:1,tcp://127.0.0.1:2", "--inject-latency", "200"});
   EXPECT_EQ(slowProbes.code, 2);
   EXPECT_NE(slowProbes.err.find("--probe-interval"), std::string::npos) << slowProbes.err;
+  // Compression (issue 5): δ outside (0, 1), unknown codecs, a capacity that is no fraction.
+  const std::string twoPeers = "tcp://127.0.0.1:1,tcp://127.0.0.1:2";
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--codec", "lbgm", "--lbgm-delta", "1.5"},
+        std::vector<std::string>{"--codec", "zip"},
+        std::vector<std::string>{"--sync-codec", "lossy"},
+        std::vector<std::string>{"--sync-codec", "lhc", "--lhc-capacity", "0"}}) {
+    std::vector<std::string> args = {"run", "--peers", twoPeers};
+    args.insert(args.end(), bad.begin(), bad.end());
+    Result r = runMurmur(dir, args);
+    EXPECT_EQ(r.code, 2) << bad[0] << " " << bad[1];
+    EXPECT_NE(r.err.find(bad[bad.size() - 2]), std::string::npos) << r.err;
+  }
 }
 
 TEST(Cli, MissingDatasetIsAClearErrorWithCodeTwo) {

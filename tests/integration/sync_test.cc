@@ -111,6 +111,37 @@ TEST(Sync, EveryStepLeavesThePeersBitIdenticalAfterEachSync) {
   EXPECT_GE(expectIdenticalSyncedModels(peers), 20U) << "the last 20 epochs, on every peer";
 }
 
+// --sync-codec lhc over real sockets: with lr = 0 nothing changes between syncs, so every sync
+// after the first (which has no reference yet) travels as LHC encodings of an all-zero change,
+// and the models stay bit-identical; a real model's dense change would make each sync retry raw.
+TEST(Sync, LhcRingsCarrySyncsBetweenProcesses) {
+  TempDir dir;
+  std::vector<nlohmann::json> peers = runSwarm(dir,
+                                               {"--sync",
+                                                "periodic",
+                                                "--sync-period",
+                                                "10",
+                                                "--sync-codec",
+                                                "lhc",
+                                                "--lr",
+                                                "0",
+                                                "--no-gossip",
+                                                "--steps",
+                                                "100",
+                                                "--model",
+                                                "mlp",
+                                                "--synthetic",
+                                                "2048"});
+  ASSERT_EQ(peers.size(), 4U);
+  for (const nlohmann::json& s : peers) {
+    EXPECT_EQ(s["sync_codec"], "lhc");
+    EXPECT_EQ(s["sync_epoch"], 10) << s.dump(2) << describeLogs(dir, 4);
+    EXPECT_GE(s["sync_codec_rings"].get<std::uint64_t>(), 8U) << s.dump(2);
+    EXPECT_EQ(s["sync_codec_fallbacks"], 0) << describeLogs(dir, 4);
+  }
+  EXPECT_GE(expectIdenticalSyncedModels(peers), 5U);
+}
+
 // Θ is the knob: ten times the threshold, far fewer syncs.
 TEST(Sync, ARaisedThetaLowersTheNumberOfSyncs) {
   if (!haveFashionMnist()) {

@@ -3,6 +3,7 @@
 // makes the others retry without it, and a member left out of a sync catches up at the next.
 #include "peer/global_sync.h"
 
+#include <cmath>
 #include <deque>
 #include <memory>
 #include <set>
@@ -31,19 +32,26 @@ struct Node {
 
 class Network {
  public:
-  explicit Network(std::uint64_t seed) : rng_(seed) {
+  // `lhc`: --sync-codec lhc, with tables for `capacity` nonzeros per position, and models on the
+  // binary grid k·2^−10 (so every order of float32 sums is exact, and raw's mean is the exact one).
+  explicit Network(std::uint64_t seed, bool lhc = false, double capacity = 0.05) : rng_(seed) {
     runtime::Rng init(seed + 1);
     for (std::uint32_t i = 0; i < 4; ++i) {
       auto node = std::make_unique<Node>();
       node->x.resize(kNumel);
       for (float& v : node->x) {
         v = static_cast<float>(init.normal());
+        if (lhc) {
+          v = std::ldexp(std::round(std::ldexp(v, 10)), -10);
+        }
       }
       node->state = std::make_unique<SharedModelState>(
           node->x.data(), kNumel, momentum::AcidParams{}, runtime::TimePoint{});
       node->state->stopTraining(runtime::TimePoint{});  // installs apply at once
       GlobalSyncOptions options;
       options.mode = SyncMode::kEveryStep;
+      options.lhc = lhc;
+      options.lhcCapacity = capacity;
       node->sync =
           std::make_unique<GlobalSync>(options,
                                        PeerId{i},
@@ -213,6 +221,68 @@ TEST(GlobalSync, AMemberLeftOutOfASyncCatchesUpAtTheNext) {
     EXPECT_EQ(net[i].x, net[0].x) << i;
   }
   EXPECT_GE(net[3].metrics.read("sync_catch_ups_total"), 1.0);
+}
+
+// specs/lhc.md acceptance 7 and 8: with --sync-codec lhc the ring adds encodings of sparse
+// changes at every hop and ends on the raw ring's mean bit for bit; a change too dense for the
+// tables makes the sync retry raw, and it still completes with the exact mean.
+TEST(GlobalSync, LhcRingsEndOnTheRawMeanAndFallBackWhenTheChangeIsTooDense) {
+  Network net(7, true);
+  auto syncAll = [&](std::uint64_t epoch) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      net[i].mailbox.requestSync(epoch);
+    }
+    net.run(20);
+  };
+  syncAll(0);  // epoch 1: no reference yet, so raw
+  ASSERT_EQ(net[0].sync->epoch(), 1U);
+  EXPECT_EQ(net[0].metrics.read("sync_codec_rings_total{codec=\"lhc\"}"), 0.0);
+
+  // Sparse changes on the grid, overlapping between members at some positions.
+  runtime::Rng rng(8);
+  for (std::size_t i = 0; i < 4; ++i) {
+    for (int c = 0; c < 12; ++c) {
+      const std::size_t p = (c % 3 == 0) ? 17 * c : rng.below(kNumel);
+      net[i].x[p] += std::ldexp(static_cast<float>(rng.below(2000)) - 1000.0F, -10);
+    }
+  }
+  std::vector<float> exact(kNumel);
+  for (std::size_t k = 0; k < kNumel; ++k) {
+    double sum = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+      sum += net[i].x[k];
+    }
+    exact[k] = static_cast<float>(sum / 4);
+  }
+  syncAll(1);
+  for (std::size_t i = 0; i < 4; ++i) {
+    ASSERT_EQ(net[i].sync->epoch(), 2U) << i;
+    EXPECT_EQ(net[i].x, exact) << "peer " << i << ": not the exact (= raw) mean";
+    EXPECT_EQ(net[i].metrics.read("sync_codec_rings_total{codec=\"lhc\"}"), 1.0);
+    EXPECT_EQ(net[i].metrics.read("sync_codec_fallbacks_total{codec=\"lhc\"}"), 0.0);
+  }
+
+  // A dense change: every position moves, far beyond the tables' 5 %.
+  for (std::size_t i = 0; i < 4; ++i) {
+    for (float& v : net[i].x) {
+      v += std::ldexp(static_cast<float>(rng.below(64)) + 1.0F, -10);
+    }
+  }
+  for (std::size_t k = 0; k < kNumel; ++k) {
+    exact[k] = static_cast<float>(
+        (static_cast<double>(net[0].x[k]) + net[1].x[k] + net[2].x[k] + net[3].x[k]) / 4);
+  }
+  syncAll(2);
+  double fallbacks = 0;
+  double capacityFailures = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    ASSERT_EQ(net[i].sync->epoch(), 3U) << i;
+    EXPECT_EQ(net[i].x, exact) << "peer " << i;
+    fallbacks += net[i].metrics.read("sync_codec_fallbacks_total{codec=\"lhc\"}");
+    capacityFailures += net[i].metrics.read("lhc_failed_total{reason=\"capacity\"}");
+  }
+  EXPECT_GE(fallbacks, 1.0);
+  EXPECT_GE(capacityFailures, 1.0);
 }
 
 }  // namespace

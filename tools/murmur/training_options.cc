@@ -76,6 +76,17 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
                        o.lbgmDelta,
                        "--codec lbgm: reuse the look-back vector when sin² of the angle to it is "
                        "at most this (0 < δ < 1; larger: more scalars, slower consensus)"));
+  group(app.add_option("--sync-codec",
+                       o.syncCodec,
+                       "How global syncs' ring travels: raw (the models), or lhc (lossless "
+                       "homomorphic compression of each member's change since the last sync, "
+                       "summed at every hop without decoding: for sparse updates such as "
+                       "embeddings under plain SGD; a sync it cannot carry is retried raw)")
+            ->check(CLI::IsMember({"raw", "lhc"})));
+  group(app.add_option("--lhc-capacity",
+                       o.lhcCapacity,
+                       "--sync-codec lhc: nonzeros per position the tables are sized for (the "
+                       "union over the members of the change since the last sync)"));
   group(app.add_option("--steps", o.steps, "Gradient steps each peer takes"));
   group(app.add_option("--batch", o.trainer.batch, "Samples per gradient step"));
   group(app.add_option("--lr", o.trainer.lr, "Peak learning rate"));
@@ -145,6 +156,9 @@ void finishTrainingOptions(TrainingFlags& flags) {
                  "'");
   MURMUR_REQUIRE(
       o.lbgmDelta > 0 && o.lbgmDelta < 1, "--lbgm-delta must be in (0, 1), got ", o.lbgmDelta);
+  MURMUR_REQUIRE(o.lhcCapacity > 0 && o.lhcCapacity <= 1,
+                 "--lhc-capacity must be in (0, 1], got ",
+                 o.lhcCapacity);
   MURMUR_REQUIRE(flags.exchangeTimeoutSeconds > 0, "--exchange-timeout must be > 0");
   MURMUR_REQUIRE(flags.probeIntervalSeconds >= 0.05,
                  "--probe-interval must be ≥ 0.05 s, got ",
