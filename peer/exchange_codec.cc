@@ -1,5 +1,6 @@
 #include "peer/exchange_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/error.h"
@@ -68,11 +69,21 @@ std::uint64_t ExchangeCodec::heldSeq(runtime::PeerId peer) const {
 }
 
 ExchangeCodec::Edge& ExchangeCodec::edge(runtime::PeerId peer) {
+  if (edges_.count(peer.value) == 0 &&
+      edges_.size() >= std::max<std::size_t>(1, options_.lbgmMaxEdges)) {
+    auto oldest = std::min_element(edges_.begin(), edges_.end(), [](const auto& a, const auto& b) {
+      return a.second->lastUsed < b.second->lastUsed;
+    });
+    edges_.erase(oldest);  // its next exchange with us starts over with a RESET
+    metrics_.counter("lbgm_evictions_total").add();
+  }
   std::unique_ptr<Edge>& slot = edges_[peer.value];
   if (!slot) {
     slot = std::make_unique<Edge>(Edge{compression::LbgmPublicCopy(units_, options_.lbgmDelta),
-                                       compression::LbgmPublicCopy(units_, options_.lbgmDelta)});
+                                       compression::LbgmPublicCopy(units_, options_.lbgmDelta),
+                                       0});
   }
+  slot->lastUsed = ++uses_;
   return *slot;
 }
 

@@ -32,6 +32,9 @@ struct ExchangeCodecOptions {
   compression::CodecId codec = compression::CodecId::kRaw;
   double lbgmDelta = compression::kLbgmDefaultDelta;  // --lbgm-delta
   std::vector<std::size_t> tensorSizes;  // LBGM units: the model's parameter tensors, flat order
+  // LBGM keeps the copies of at most this many neighbours (least recently exchanged with go
+  // first; specs/lbgm.md §5.5): an evicted neighbour's next exchange starts with a RESET.
+  std::size_t lbgmMaxEdges = 16;
 };
 
 // One side of an exchange, ready to send.
@@ -90,6 +93,7 @@ class ExchangeCodec {
   struct Edge {
     compression::LbgmPublicCopy out;  // our parameters, as the neighbour holds them
     compression::LbgmPublicCopy in;   // the neighbour's, as we hold them
+    std::uint64_t lastUsed = 0;
   };
 
   Edge& edge(runtime::PeerId peer);
@@ -102,6 +106,7 @@ class ExchangeCodec {
   runtime::MetricsRegistry& metrics_;
   std::vector<compression::LbgmUnit> units_;
   std::map<std::uint32_t, std::unique_ptr<Edge>> edges_;
+  std::uint64_t uses_ = 0;
   compression::LbgmMessage message_;                            // reused by every publish and apply
   std::vector<std::array<runtime::Counter*, 4>> unitCounters_;  // by unit, then LbgmMode
   std::vector<std::shared_ptr<std::vector<std::byte>>> encodeBuffers_;  // ring of scratch

@@ -148,6 +148,28 @@ TEST(ExchangeCodec, MalformedPublishesAreRefusedAndChangeNothing) {
   EXPECT_THROW(plain.codec.decode(kAlice, unknown, {}, params.payload), runtime::Error);
 }
 
+// A bounded cache of neighbours' copies (large swarms, random pairs): the least recently used is
+// evicted, and its next exchange simply starts over with a RESET.
+TEST(ExchangeCodec, EvictedNeighboursStartOverWithAReset) {
+  Side alice(compression::CodecId::kLbgm, 11);
+  BufferPool pool(kNumel);
+  runtime::MetricsRegistry metrics;
+  ExchangeCodec small(
+      ExchangeCodecOptions{compression::CodecId::kLbgm, 0.5, kTensors, 2}, kNumel, pool, metrics);
+  std::shared_ptr<BufferPool::Buffer> s = alice.snapshot();
+  auto resets = [&] { return metrics.read("lbgm_publishes_total{kind=\"reset\"}"); };
+  small.encode(runtime::PeerId{5}, 0, s);
+  small.encode(runtime::PeerId{6}, 0, s);
+  small.encode(runtime::PeerId{5}, 1, s);  // 5 is now the most recent
+  small.encode(runtime::PeerId{7}, 0, s);  // evicts 6
+  EXPECT_EQ(metrics.read("lbgm_evictions_total"), 1.0);
+  EXPECT_EQ(resets(), 3.0);
+  small.encode(runtime::PeerId{5}, 2, s);  // still held: a delta
+  EXPECT_EQ(resets(), 3.0);
+  small.encode(runtime::PeerId{6}, 1, s);  // evicted: starts over
+  EXPECT_EQ(resets(), 4.0);
+}
+
 TEST(ExchangeCodec, ValuesAHalfCannotCarryGoRaw) {
   Side alice(compression::CodecId::kFp16, 8);
   std::shared_ptr<BufferPool::Buffer> s = alice.snapshot();
