@@ -199,6 +199,30 @@ Dataset syntheticDataset(std::int64_t size, std::uint64_t seed) {
   return Dataset(x, y, kClasses);
 }
 
+Dataset syntheticBags(std::int64_t size, std::int64_t items, std::uint64_t seed) {
+  constexpr std::int64_t kBag = 8;
+  constexpr std::int64_t kClasses = 10;
+  MURMUR_REQUIRE(items >= kClasses, "a bag dataset needs at least ", kClasses, " items");
+  runtime::Rng rng(seed);
+  // [N, 1, 1, bag]: the image layout every dataset shares (the model flattens it).
+  at::Tensor x = at::empty({size, 1, 1, kBag}, at::TensorOptions().dtype(c10::kFloat));
+  at::Tensor y = at::empty({size}, at::TensorOptions().dtype(c10::kLong));
+  float* px = x.data_ptr<float>();
+  std::int64_t* py = y.data_ptr<std::int64_t>();
+  const auto perClass = static_cast<std::uint64_t>(items / kClasses);
+  for (std::int64_t i = 0; i < size; ++i) {
+    const auto label = static_cast<std::int64_t>(rng.below(kClasses));
+    py[i] = label;
+    for (std::int64_t b = 0; b < kBag; ++b) {
+      const std::int64_t item =
+          b < 6 ? label + kClasses * static_cast<std::int64_t>(rng.below(perClass))
+                : static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(items)));
+      px[i * kBag + b] = static_cast<float>(item);
+    }
+  }
+  return Dataset(x, y, kClasses);
+}
+
 ShardMode shardModeFromName(const std::string& name) {
   if (name == "iid") {
     return ShardMode::kIid;

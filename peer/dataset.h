@@ -41,6 +41,12 @@ Dataset loadIdx(const std::string& dir, const std::string& split);
 // k-th band, plus noise. Learnable to ~100% in a few hundred steps.
 Dataset syntheticDataset(std::int64_t size, std::uint64_t seed);
 
+// Synthetic interactions for the bagrec model: each sample is a bag of 8 item ids (floats below
+// `items`, shaped [N, 1, 1, 8]) and a label; an item's class is its id mod 10, and a bag holds 6
+// items of its label's class and 2 random ones. Each item is rare, so a step touches few embedding
+// rows.
+Dataset syntheticBags(std::int64_t size, std::int64_t items, std::uint64_t seed);
+
 enum class ShardMode : std::uint8_t {
   kIid,          // a seeded permutation cut into equal parts
   kLabelSorted,  // sorted by label, cut into contiguous parts (each peer sees few classes)

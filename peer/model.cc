@@ -50,6 +50,31 @@ struct LeNet5Impl : torch::nn::Module {
   torch::nn::Linear fc3;
 };
 
+// A small recommender on bags of item ids (syntheticBags), summed item vectors and a linear head:
+// each row of the embedding table is an
+// item, and a step touches only the rows of the items in its batch. Under plain SGD (no momentum,
+// no weight decay) the model's change between two syncs is then sparse: what --sync-codec lhc is
+// for.
+struct BagRecImpl : torch::nn::Module {
+  BagRecImpl()
+      : items(
+            register_module("items",
+                            torch::nn::EmbeddingBag(
+                                torch::nn::EmbeddingBagOptions(kBagItems, 16).mode(torch::kSum)))),
+        head(register_module("head", torch::nn::Linear(16, 10))) {
+    // Small item vectors: a bag's sum starts near zero, and each item's few updates matter.
+    torch::NoGradGuard noGrad;
+    items->weight.normal_(0, 0.01);
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    return head->forward(items->forward(x.flatten(1).to(torch::kLong)));
+  }
+
+  torch::nn::EmbeddingBag items;
+  torch::nn::Linear head;
+};
+
 }  // namespace
 
 struct Model::Impl {
@@ -73,8 +98,12 @@ std::unique_ptr<Model> Model::create(const std::string& name, std::uint64_t seed
     auto module = std::make_shared<LeNet5Impl>();
     impl->forward = [module](const torch::Tensor& x) { return module->forward(x); };
     impl->module = module;
+  } else if (name == "bagrec") {
+    auto module = std::make_shared<BagRecImpl>();
+    impl->forward = [module](const torch::Tensor& x) { return module->forward(x); };
+    impl->module = module;
   } else {
-    MURMUR_THROW(kInvalidArgument, "unknown model '", name, "' (built-in: mlp, lenet5)");
+    MURMUR_THROW(kInvalidArgument, "unknown model '", name, "' (built-in: mlp, lenet5, bagrec)");
   }
   return std::unique_ptr<Model>(new Model(name, std::move(impl)));
 }
@@ -104,7 +133,7 @@ void Model::setTraining(bool training) {
 }
 
 std::vector<std::string> builtinModelNames() {
-  return {"mlp", "lenet5"};
+  return {"mlp", "lenet5", "bagrec"};
 }
 
 }  // namespace murmur::peer

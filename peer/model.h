@@ -12,9 +12,14 @@
 
 namespace murmur::peer {
 
+// Items of the bagrec model's embedding table (its inputs are bags of ids below this).
+inline constexpr std::int64_t kBagItems = 50000;
+
 class Model {
  public:
-  // "mlp" (784-256-128-10) or "lenet5" (LeCun et al. 1998, ReLU, max-pool; 61,706 parameters).
+  // "mlp" (784-256-128-10), "lenet5" (LeCun et al. 1998, ReLU, max-pool; 61,706 parameters) or
+  // "bagrec" (a summed embedding bag of kBagItems × 16 and a linear head: 800,170
+  // parameters; inputs [N, bag] of item ids as floats, from syntheticBags).
   // Throws Error(kInvalidArgument) listing the known models for another name.
   static std::unique_ptr<Model> create(const std::string& name, std::uint64_t seed);
 
@@ -28,7 +33,7 @@ class Model {
   std::vector<std::string> parameterNames() const;
   std::vector<at::Tensor> parameters() const;
 
-  // Logits [N, 10] for images [N, 1, 28, 28].
+  // Logits [N, 10] for images [N, 1, 28, 28] (bagrec: bags [N, bag]).
   at::Tensor forward(const at::Tensor& input);
 
   void setTraining(bool training);

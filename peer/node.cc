@@ -454,7 +454,12 @@ PeerSummary Node::run() {
   // Data before anything else: loading takes seconds, and a joiner's model must be fresh.
   Dataset train;
   Dataset test;
-  if (o.syntheticData) {
+  if (o.model == "bagrec") {
+    // Interactions, not images: generated from the seed (--synthetic sets how many).
+    const std::int64_t size = o.syntheticData ? o.syntheticSize : 65536;
+    train = syntheticBags(size, kBagItems, o.seed);
+    test = syntheticBags(std::max<std::int64_t>(size / 8, 256), kBagItems, o.seed + 1);
+  } else if (o.syntheticData) {
     train = syntheticDataset(o.syntheticSize, o.seed);
     test = syntheticDataset(std::max<std::int64_t>(o.syntheticSize / 4, 256), o.seed + 1);
   } else {

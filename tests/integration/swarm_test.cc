@@ -17,33 +17,39 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
+// `murmur swarm --peers 4` on Fashion-MNIST with `flags`: the swarm summary, or null after a
+// failure (reported, with the peers' logs).
+nlohmann::json runFashionMnistSwarm(const TempDir& dir, const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {murmurBinary(),
+                                   "swarm",
+                                   "--peers",
+                                   "4",
+                                   "--run-dir",
+                                   dir.path(),
+                                   "--summary-json",
+                                   dir.file("swarm.json"),
+                                   "--no-table",
+                                   "--data",
+                                   fashionMnistDir()};
+  args.insert(args.end(), flags.begin(), flags.end());
+  ChildProcess swarm(args, dir.file("swarm.out"), dir.file("swarm.err"));
+  std::optional<int> code = swarm.waitFor(milliseconds(420000));
+  EXPECT_TRUE(code.has_value()) << "swarm did not finish in 7 min\n" << describeLogs(dir, 4);
+  if (!code) {
+    return nullptr;
+  }
+  EXPECT_EQ(*code, 0) << readFile(dir.file("swarm.err")) << describeLogs(dir, 4);
+  return *code == 0 ? readJson(dir.file("swarm.json")) : nlohmann::json(nullptr);
+}
+
 // (a) The spine: 4 peers learn Fashion-MNIST with A²CiD² on a ring and end on one exact average.
 TEST(Swarm, FourPeersLearnFashionMnistAndAgreeOnTheAverage) {
   if (!haveFashionMnist()) {
     GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
   }
   TempDir dir;
-  ChildProcess swarm({murmurBinary(),
-                      "swarm",
-                      "--peers",
-                      "4",
-                      "--steps",
-                      "700",
-                      "--run-dir",
-                      dir.path(),
-                      "--summary-json",
-                      dir.file("swarm.json"),
-                      "--no-table",
-                      "--data",
-                      fashionMnistDir(),
-                      "--eval-interval",
-                      "2"},
-                     dir.file("swarm.out"),
-                     dir.file("swarm.err"));
-  std::optional<int> code = swarm.waitFor(milliseconds(420000));
-  ASSERT_TRUE(code.has_value()) << "swarm did not finish in 7 min\n" << describeLogs(dir, 4);
-  ASSERT_EQ(*code, 0) << readFile(dir.file("swarm.err")) << describeLogs(dir, 4);
-  nlohmann::json s = readJson(dir.file("swarm.json"));
+  nlohmann::json s = runFashionMnistSwarm(dir, {"--steps", "700", "--eval-interval", "2"});
+  ASSERT_FALSE(s.is_null());
   EXPECT_EQ(s["peers"], 4);
   EXPECT_GE(s["test_accuracy_avg_model"].get<double>(), 0.80) << s.dump(2);
   EXPECT_TRUE(s["average_agreed"].get<bool>());
@@ -64,31 +70,9 @@ TEST(Swarm, FourPeersLearnFashionMnistWithLbgmGossip) {
     GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
   }
   TempDir dir;
-  ChildProcess swarm({murmurBinary(),
-                      "swarm",
-                      "--peers",
-                      "4",
-                      "--steps",
-                      "600",
-                      "--codec",
-                      "lbgm",
-                      "--lbgm-delta",
-                      "0.8",
-                      "--run-dir",
-                      dir.path(),
-                      "--summary-json",
-                      dir.file("swarm.json"),
-                      "--no-table",
-                      "--data",
-                      fashionMnistDir(),
-                      "--eval-interval",
-                      "0"},
-                     dir.file("swarm.out"),
-                     dir.file("swarm.err"));
-  std::optional<int> code = swarm.waitFor(milliseconds(420000));
-  ASSERT_TRUE(code.has_value()) << "swarm did not finish in 7 min\n" << describeLogs(dir, 4);
-  ASSERT_EQ(*code, 0) << readFile(dir.file("swarm.err")) << describeLogs(dir, 4);
-  nlohmann::json s = readJson(dir.file("swarm.json"));
+  nlohmann::json s = runFashionMnistSwarm(
+      dir, {"--steps", "600", "--codec", "lbgm", "--lbgm-delta", "0.8", "--eval-interval", "0"});
+  ASSERT_FALSE(s.is_null());
   EXPECT_GE(s["test_accuracy_avg_model"].get<double>(), 0.80) << s.dump(2);
   EXPECT_TRUE(s["average_agreed"].get<bool>());
   std::uint64_t in = 0;

@@ -142,6 +142,50 @@ TEST(Sync, LhcRingsCarrySyncsBetweenProcesses) {
   EXPECT_GE(expectIdenticalSyncedModels(peers), 5U);
 }
 
+// Issue 5: on a model whose updates are sparse (bagrec under plain SGD), LHC rings learn as well
+// as raw rings and move a fraction of their bytes.
+TEST(Sync, LhcRingsMoveFewerBytesThanRawOnSparseUpdates) {
+  std::map<std::string, std::vector<nlohmann::json>> runs;
+  for (const char* codec : {"raw", "lhc"}) {
+    TempDir dir;
+    runs[codec] = runSwarm(dir,
+                           {"--model",
+                            "bagrec",
+                            "--momentum",
+                            "0",
+                            "--lr",
+                            "2",
+                            "--no-gossip",
+                            "--sync",
+                            "periodic",
+                            "--sync-period",
+                            "2",
+                            "--sync-codec",
+                            codec,
+                            "--lhc-capacity",
+                            "0.1",
+                            "--steps",
+                            "300",
+                            "--synthetic",
+                            "32768"});
+    ASSERT_EQ(runs[codec].size(), 4U) << codec;
+  }
+  double rawBytes = 0;
+  double lhcBytes = 0;
+  for (int i = 0; i < 4; ++i) {
+    const nlohmann::json& raw = runs["raw"][i];
+    const nlohmann::json& lhc = runs["lhc"][i];
+    EXPECT_GE(raw["test_accuracy_avg_model"].get<double>(), 0.9);
+    EXPECT_GE(lhc["test_accuracy_avg_model"].get<double>(), 0.9) << lhc.dump(2);
+    EXPECT_EQ(lhc["sync_epoch"], 150);
+    EXPECT_GE(lhc["sync_codec_rings"].get<double>(), 140) << "LHC carried (almost) every sync";
+    rawBytes += raw["bytes_sent_by_kind"]["sync_model"].get<double>();
+    lhcBytes += lhc["bytes_sent_by_kind"]["sync_model"].get<double>();
+  }
+  EXPECT_LT(lhcBytes, 0.5 * rawBytes) << "raw " << rawBytes << " B, lhc " << lhcBytes << " B";
+  EXPECT_GE(expectIdenticalSyncedModels(runs["lhc"]), 20U);
+}
+
 // Θ is the knob: ten times the threshold, far fewer syncs.
 TEST(Sync, ARaisedThetaLowersTheNumberOfSyncs) {
   if (!haveFashionMnist()) {

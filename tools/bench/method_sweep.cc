@@ -23,6 +23,7 @@ SweepOutcome measure(const SweepMethod& method, const SwarmRun& run, double targ
     out.syncs += peer.value("syncs", 0.0) / peers;
     out.lbgmReuse += peer.value("lbgm_reuse", 0.0) / peers;
     out.consensusDistance = peer.value("consensus_distance_final", 0.0);
+    out.syncCodecFallbacks += peer.value("sync_codec_fallbacks", 0.0);
     bool reached = false;
     for (const nlohmann::json& point : peer["progress_timeline"]) {
       if (point[1].get<double>() >= target) {
@@ -101,7 +102,8 @@ nlohmann::json sweepRows(const std::vector<SweepOutcome>& outcomes) {
                     {"accuracy", out.accuracy},
                     {"syncs_per_peer", out.syncs},
                     {"lbgm_reuse", out.lbgmReuse},
-                    {"consensus_distance_final", out.consensusDistance}});
+                    {"consensus_distance_final", out.consensusDistance},
+                    {"sync_codec_fallbacks", out.syncCodecFallbacks}});
   }
   return runs;
 }

@@ -27,6 +27,7 @@ struct SweepOutcome {
   double syncs = 0;                     // mean per peer
   double lbgmReuse = 0;                 // mean per peer (--codec lbgm)
   double consensusDistance = 0;         // before the final average
+  double syncCodecFallbacks = 0;        // all peers: syncs --sync-codec lhc retried raw
 };
 
 // Runs the methods whose keys are in `only` (all if empty) in turn under `<tmp>/<dirName>/<key>`.

@@ -8,6 +8,7 @@
 //   fda       bytes to an accuracy: every-step and periodic syncs, FDA, gossip (issue 4)
 //   lbgm      bytes to an accuracy of gossip under each codec: raw, fp16, lossless, LBGM (issue 5)
 //   codec     encode/decode speed of every codec vs memcpy; LHC aggregation vs decode-sum-encode
+//   lhc       sync-ring bytes with --sync-codec raw vs lhc on sparse updates (bagrec)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -26,6 +27,7 @@
 #include "tools/bench/fda_bench.h"
 #include "tools/bench/join_bench.h"
 #include "tools/bench/lbgm_bench.h"
+#include "tools/bench/lhc_bench.h"
 #include "tools/bench/raw_zmq.h"
 #include "tools/bench/swarm_runs.h"
 #include "tools/common/malloc_tuning.h"
@@ -275,7 +277,15 @@ int main(int argc, char** argv) {
   codecCommand->add_option("--repeats", codecOptions.repeats, "Repetitions (best is reported)")
       ->capture_default_str();
   codecCommand->add_flag("--json", json, "One JSON object on stdout");
+  murmur::bench::LhcBenchOptions lhc;
+  CLI::App* lhcCommand = app.add_subcommand(
+      "lhc", "Sync-ring bytes with --sync-codec raw vs lhc on sparse updates (bagrec)");
+  murmur::bench::addLhcBenchOptions(*lhcCommand, lhc);
+  lhcCommand->add_flag("--json", json, "One JSON object on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (lhcCommand->parsed()) {
+    return murmur::bench::lhcCommand(lhc, json);
+  }
   if (codecCommand->parsed()) {
     return murmur::bench::codecCommand(codecOptions, json);
   }

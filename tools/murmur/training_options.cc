@@ -11,8 +11,12 @@ namespace murmur::tools {
 void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
   peer::NodeOptions& o = flags.node;
   auto group = [&](CLI::Option* option) { option->group(kTrainingGroup)->capture_default_str(); };
-  group(app.add_option("--model", o.model, "Model to train: mlp or lenet5")
-            ->check(CLI::IsMember({"mlp", "lenet5"})));
+  group(app.add_option("--model",
+                       o.model,
+                       "Model to train: mlp or lenet5 (images), or bagrec (a recommender on "
+                       "generated bags of item ids: sparse updates under --momentum 0, for "
+                       "--sync-codec lhc)")
+            ->check(CLI::IsMember({"mlp", "lenet5", "bagrec"})));
   group(app.add_option("--data",
                        o.dataDir,
                        "Directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] "
