@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "peer/lhc_ring_codec.h"
+#include "peer/lossless_ring_codec.h"
 #include "runtime/log.h"
 #include "runtime/rng.h"
 
@@ -326,11 +327,14 @@ void GlobalSync::startRing(const sync::SyncProposal& agreed,
     contributed_ =
         std::make_shared<std::vector<float>>(snapshot->data(), snapshot->data() + snapshot->size());
   }
-  // LHC only on a first attempt, and only from the reference every member holds: a retry (for
-  // whatever reason) goes raw, so members that disagreed end up on the same ring.
+  // A ring codec only on a first attempt (and LHC only from the reference every member holds): a
+  // retry, for whatever reason, goes raw, so members that disagreed end up on the same ring.
   std::unique_ptr<sync::RingSegmentCodec> codec;
-  if (options_.lhc && agreed.attempt == 0 && reference_ && referenceEpoch_ + 1 == agreed.epoch &&
-      reference_->size() == contributed_->size()) {
+  if (agreed.attempt == 0 && options_.ringCodec == compression::CodecId::kLossless) {
+    codec = std::make_unique<LosslessRingCodec>();
+  } else if (agreed.attempt == 0 && options_.ringCodec == compression::CodecId::kLhc &&
+             reference_ && referenceEpoch_ + 1 == agreed.epoch &&
+             reference_->size() == contributed_->size()) {
     codec = std::make_unique<LhcRingCodec>(
         reference_, selfRank.value, options_.runSeed, options_.lhcCapacity, metrics_);
   }
@@ -370,7 +374,10 @@ void GlobalSync::startRing(const sync::SyncProposal& agreed,
     return;
   }
   if (encoded) {
-    metrics_.counter("sync_codec_rings_total{codec=\"lhc\"}").add();
+    metrics_
+        .counter(fmt::format("sync_codec_rings_total{{codec=\"{}\"}}",
+                             compression::codecName(options_.ringCodec)))
+        .add();
   }
   emit(first, out);
   // Chunks that came before we started: feed those of this round, forget older ones.
@@ -397,7 +404,7 @@ void GlobalSync::finishRing(runtime::TimePoint now) {
   const std::size_t members = ring_->view().size();
   auto mean = std::make_shared<const std::vector<float>>(ring_->result());
   state_.submitInstall(now, epoch, mean, contributed_);
-  if (options_.lhc) {
+  if (options_.ringCodec == compression::CodecId::kLhc) {
     reference_ = mean;  // every member of this sync holds the same bits
     referenceEpoch_ = epoch;
   }
@@ -423,8 +430,10 @@ void GlobalSync::finishRing(runtime::TimePoint now) {
 }
 
 void GlobalSync::codecFailed(runtime::TimePoint now, std::vector<SyncSend>& out) {
-  metrics_.counter("sync_codec_fallbacks_total{codec=\"lhc\"}").add();
-  retry(now, live_, "LHC could not carry it (lhc_failed_total says why), so raw", out);
+  const std::string_view codec = compression::codecName(options_.ringCodec);
+  metrics_.counter(fmt::format("sync_codec_fallbacks_total{{codec=\"{}\"}}", codec)).add();
+  retry(
+      now, live_, fmt::format("the {} ring codec could not carry it, so raw", codec).c_str(), out);
 }
 
 void GlobalSync::retry(runtime::TimePoint now,

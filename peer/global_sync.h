@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "compression/codec.h"
 #include "peer/shared_model_state.h"
 #include "peer/sync_mailbox.h"
 #include "runtime/clock.h"
@@ -43,9 +44,10 @@ struct GlobalSyncOptions {
   double triggerMargin = 0.05;  // the state table lags: fire at Θ·(1 − m)
   runtime::Duration collectWindow = std::chrono::milliseconds(200);
   runtime::Duration ringTimeout = std::chrono::seconds(2);  // no ring progress: retry
-  // --sync-codec lhc: the ring carries LHC encodings of the drift from the previous sync's mean
-  // (lhc_ring_codec.h); a sync LHC cannot carry is retried raw.
-  bool lhc = false;
+  // --sync-codec: raw; lossless (shuffle + zstd segments, lossless_ring_codec.h); lhc (LHC
+  // encodings of the drift from the previous sync's mean, lhc_ring_codec.h). A sync the codec
+  // cannot carry is retried raw.
+  compression::CodecId ringCodec = compression::CodecId::kRaw;
   double lhcCapacity = 0.05;
   std::uint64_t runSeed = 1;
 };

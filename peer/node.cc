@@ -123,7 +123,7 @@ struct RunSettings {
         fdaSketch,
         fdaRoundSteps,
         syncCodec,
-        syncCodec == "lhc" ? lhcCapacity : 0.0);
+        syncCodec == "lhc" ? lhcCapacity : 0.0);  // the capacity matters only to LHC
   }
 
   std::uint64_t hash(std::uint64_t modelSignature, bool independentInit) const {
@@ -226,14 +226,14 @@ SyncSetup makeSyncSetup(const RunSettings& run, std::size_t numel) {
       run.fdaTheta, numel, static_cast<std::uint64_t>(run.fdaRoundSteps), &error);
   MURMUR_REQUIRE(threshold.has_value(), "--fda-theta: ", error);
   setup.threshold = *threshold;
-  MURMUR_REQUIRE(run.syncCodec == "raw" || run.syncCodec == "lhc",
-                 "--sync-codec must be raw or lhc, got '",
+  MURMUR_REQUIRE(run.syncCodec == "raw" || run.syncCodec == "lossless" || run.syncCodec == "lhc",
+                 "--sync-codec must be raw, lossless or lhc, got '",
                  run.syncCodec,
                  "'");
   MURMUR_REQUIRE(run.lhcCapacity > 0 && run.lhcCapacity <= 1,
                  "--lhc-capacity must be in (0, 1], got ",
                  run.lhcCapacity);
-  setup.options.lhc = run.syncCodec == "lhc";
+  setup.options.ringCodec = compression::codecFromName(run.syncCodec);
   setup.options.lhcCapacity = run.lhcCapacity;
   setup.options.runSeed = run.seed;
   return setup;
@@ -1008,8 +1008,10 @@ PeerSummary Node::run() {
   summary.syncWaitSeconds = syncWait;
   recordCodec(summary, run.codec, peerOptions.codec, metrics);
   summary.syncCodec = run.syncCodec;
-  summary.syncCodecRings = counter(metrics, "sync_codec_rings_total{codec=\"lhc\"}");
-  summary.syncCodecFallbacks = counter(metrics, "sync_codec_fallbacks_total{codec=\"lhc\"}");
+  summary.syncCodecRings =
+      counter(metrics, fmt::format("sync_codec_rings_total{{codec=\"{}\"}}", run.syncCodec));
+  summary.syncCodecFallbacks =
+      counter(metrics, fmt::format("sync_codec_fallbacks_total{{codec=\"{}\"}}", run.syncCodec));
   summary.bytesReceived =
       sumCounters(metrics, "bytes_received_total", {"kind=\"model\"", "kind=\"control\""});
   summary.messagesDropped = droppedMessages(metrics);

@@ -721,8 +721,9 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
   std::vector<float> floats;
   std::vector<std::byte> encoded;
   if (wantsFloats && envelope.type == MessageType::kRingChunk &&
-      envelope.payloads[0].codec == static_cast<std::uint8_t>(compression::CodecId::kLhc)) {
-    // An LHC-encoded ring segment (--sync-codec lhc): bytes, checked by the ring's codec.
+      (envelope.payloads[0].codec == static_cast<std::uint8_t>(compression::CodecId::kLhc) ||
+       envelope.payloads[0].codec == static_cast<std::uint8_t>(compression::CodecId::kLossless))) {
+    // An encoded ring segment (--sync-codec): bytes, checked by the ring's codec.
     const wire::PayloadInfo& info = envelope.payloads[0];
     if (info.dtype != runtime::DType::kUInt8 || info.numel != message.frames[1].bytes ||
         info.numel > 2 * state_.numel() * sizeof(float) + (1U << 20)) {
@@ -1177,7 +1178,7 @@ void Peer::sendSync(const std::vector<SyncSend>& sends) {
           wire::PayloadInfo info;
           info.dtype = runtime::DType::kUInt8;
           info.numel = bytes->size();
-          info.codec = static_cast<std::uint8_t>(compression::CodecId::kLhc);
+          info.codec = static_cast<std::uint8_t>(options_.sync.ringCodec);
           envelope.payloads.push_back(info);
         } else {
           floats = std::make_shared<std::vector<float>>(send.chunk.data);

@@ -186,6 +186,34 @@ TEST(Sync, LhcRingsMoveFewerBytesThanRawOnSparseUpdates) {
   EXPECT_GE(expectIdenticalSyncedModels(runs["lhc"]), 20U);
 }
 
+// --sync-codec lossless compresses the ring's segments and adds in the plain ring's order: a
+// lockstep run (deterministic for a seed) syncs exactly the models a raw run syncs, bit for bit.
+TEST(Sync, LosslessRingsSyncTheSameModelsAsRaw) {
+  std::map<std::string, std::vector<nlohmann::json>> runs;
+  for (const char* codec : {"raw", "lossless"}) {
+    TempDir dir;
+    runs[codec] = runSwarm(dir,
+                           {"--sync",
+                            "every-step",
+                            "--sync-codec",
+                            codec,
+                            "--no-gossip",
+                            "--steps",
+                            "60",
+                            "--model",
+                            "mlp",
+                            "--synthetic",
+                            "2048"});
+    ASSERT_EQ(runs[codec].size(), 4U) << codec;
+  }
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(runs["lossless"][i]["sync_digests"], runs["raw"][i]["sync_digests"]) << "peer" << i;
+    EXPECT_GE(runs["lossless"][i]["sync_codec_rings"].get<double>(), 55);
+    EXPECT_EQ(runs["lossless"][i]["sync_codec_fallbacks"], 0);
+  }
+  EXPECT_GE(runs["lossless"][0]["sync_digests"].size(), 60U);
+}
+
 // Θ is the knob: ten times the threshold, far fewer syncs.
 TEST(Sync, ARaisedThetaLowersTheNumberOfSyncs) {
   if (!haveFashionMnist()) {

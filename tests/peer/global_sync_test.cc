@@ -50,7 +50,7 @@ class Network {
       node->state->stopTraining(runtime::TimePoint{});  // installs apply at once
       GlobalSyncOptions options;
       options.mode = SyncMode::kEveryStep;
-      options.lhc = lhc;
+      options.ringCodec = lhc ? compression::CodecId::kLhc : compression::CodecId::kRaw;
       options.lhcCapacity = capacity;
       node->sync =
           std::make_unique<GlobalSync>(options,
