@@ -644,6 +644,7 @@ PeerSummary Node::run() {
   settings.protocolVersion = wire::kProtocolVersion;
   settings.sync = run.sync;
   settings.codec = run.codec;
+  settings.syncCodec = run.syncCodec;
   settings.lbgmDelta = run.lbgmDelta;
   const ExchangeCodecOptions codecOptions = makeCodecOptions(run, flat);
   settings.lbgmUnits = compression::lbgmUnits(codecOptions.tensorSizes).size();

@@ -86,13 +86,19 @@ std::string StatusBoard::statusJson() const {
   };
   if (s.sync != "none") {
     // Global syncs: the last epoch, how many completed, FDA's swarm estimate against Θ.
-    out["sync"] = {{"mode", s.sync},
-                   {"fda_variant", s.fdaVariant},
-                   {"epoch", metrics_.read("sync_epoch")},
-                   {"syncs", metrics_.read("syncs_total")},
-                   {"retries", metrics_.read("sync_retries_total")},
-                   {"fda_estimate", metrics_.read("fda_estimate")},
-                   {"fda_theta", metrics_.read("fda_theta")}};
+    out["sync"] = {
+        {"mode", s.sync},
+        {"fda_variant", s.fdaVariant},
+        {"epoch", metrics_.read("sync_epoch")},
+        {"syncs", metrics_.read("syncs_total")},
+        {"retries", metrics_.read("sync_retries_total")},
+        {"fda_estimate", metrics_.read("fda_estimate")},
+        {"fda_theta", metrics_.read("fda_theta")},
+        {"codec", s.syncCodec},
+        {"codec_rings", metrics_.read("sync_codec_rings_total{codec=\"" + s.syncCodec + "\"}")},
+        {"codec_fallbacks",
+         metrics_.read("sync_codec_fallbacks_total{codec=\"" + s.syncCodec + "\"}")},
+        {"lhc_failed", family(metrics_, "lhc_failed_total")}};
   }
   // Exchange compression: bytes handed to the codec and sent, by codec (fallbacks to raw show
   // under raw); LBGM's reuse rate per unit.

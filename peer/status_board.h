@@ -31,11 +31,12 @@ struct StatusSettings {
   double alphaTilde = 0.5;
   std::uint64_t seed = 0;
   std::uint32_t protocolVersion = 0;
-  std::string sync = "none";  // --sync mode
-  std::string fdaVariant;     // --sync fda: the estimator
-  std::string codec = "raw";  // --codec
-  double lbgmDelta = 0;       // --codec lbgm: δ
-  std::size_t lbgmUnits = 0;  // --codec lbgm: units per publish
+  std::string sync = "none";      // --sync mode
+  std::string fdaVariant;         // --sync fda: the estimator
+  std::string syncCodec = "raw";  // --sync-codec
+  std::string codec = "raw";      // --codec
+  double lbgmDelta = 0;           // --codec lbgm: δ
+  std::size_t lbgmUnits = 0;      // --codec lbgm: units per publish
 };
 
 // The compute thread's latest progress.

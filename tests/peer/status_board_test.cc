@@ -75,9 +75,13 @@ TEST(StatusBoard, StatusShowsGlobalSyncsWhenTheRunHasThem) {
   metrics.gauge("sync_epoch").set(4);
   metrics.gauge("fda_estimate").set(1.25);
   metrics.gauge("fda_theta").set(2.5);
+  metrics.counter("sync_codec_rings_total{codec=\"lhc\"}").add(2);
+  metrics.counter("sync_codec_fallbacks_total{codec=\"lhc\"}").add(1);
+  metrics.counter("lhc_failed_total{reason=\"capacity\"}").add(1);
   StatusSettings fda = settings();
   fda.sync = "fda";
   fda.fdaVariant = "linear";
+  fda.syncCodec = "lhc";
   StatusBoard board(fda, metrics, clock);
   nlohmann::json s = nlohmann::json::parse(board.statusJson());
   EXPECT_EQ(s["sync"]["mode"], "fda");
@@ -86,6 +90,10 @@ TEST(StatusBoard, StatusShowsGlobalSyncsWhenTheRunHasThem) {
   EXPECT_EQ(s["sync"]["epoch"], 4);
   EXPECT_DOUBLE_EQ(s["sync"]["fda_estimate"].get<double>(), 1.25);
   EXPECT_DOUBLE_EQ(s["sync"]["fda_theta"].get<double>(), 2.5);
+  EXPECT_EQ(s["sync"]["codec"], "lhc");
+  EXPECT_EQ(s["sync"]["codec_rings"], 2);
+  EXPECT_EQ(s["sync"]["codec_fallbacks"], 1);
+  EXPECT_EQ(s["sync"]["lhc_failed"]["capacity"], 1);
 }
 
 TEST(StatusBoard, StatusShowsTheCodecAndLbgmReusePerUnit) {
