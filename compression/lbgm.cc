@@ -1,6 +1,7 @@
 #include "compression/lbgm.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -31,8 +32,53 @@ bool allFinite(const float* v, std::size_t n) {
   return nonFinite == 0;
 }
 
-bool carriesValues(LbgmMode mode) {
-  return mode == LbgmMode::kFull || mode == LbgmMode::kReset;
+std::uint64_t rotl64(std::uint64_t x, int r) {
+  return (x << r) | (x >> (64 - r));
+}
+
+std::uint32_t wordBits(float word) {
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &word, sizeof bits);
+  return bits;
+}
+
+float bitsWord(std::uint32_t bits) {
+  float word = 0;
+  std::memcpy(&word, &bits, sizeof word);
+  return word;
+}
+
+// The payload words of one unit starting at `words` (`available` of them left), or 0 when they do
+// not form a valid unit of `numel` elements: non-finite values; a SPARSE count out of (0, numel]
+// or indices that are not increasing within [0, numel).
+std::size_t unitWords(LbgmMode mode, std::size_t numel, const float* words, std::size_t available) {
+  switch (mode) {
+    case LbgmMode::kSkip:
+    case LbgmMode::kScalar:
+      return 0;
+    case LbgmMode::kFull:
+    case LbgmMode::kReset:
+      return numel <= available && allFinite(words, numel) ? numel : 0;
+    case LbgmMode::kSparse: {
+      if (available == 0) {
+        return 0;
+      }
+      const std::size_t k = wordBits(words[0]);
+      if (k == 0 || k > numel || 1 + 2 * k > available || !allFinite(words + 1 + k, k)) {
+        return 0;
+      }
+      std::int64_t previous = -1;
+      for (std::size_t i = 0; i < k; ++i) {
+        const std::uint32_t index = wordBits(words[1 + i]);
+        if (index <= previous || index >= numel) {
+          return 0;
+        }
+        previous = index;
+      }
+      return 1 + 2 * k;
+    }
+  }
+  return 0;
 }
 
 }  // namespace
@@ -47,6 +93,8 @@ std::string_view lbgmModeName(LbgmMode mode) {
       return "full";
     case LbgmMode::kReset:
       return "reset";
+    case LbgmMode::kSparse:
+      return "sparse";
   }
   return "unknown";
 }
@@ -90,6 +138,41 @@ void requireLbgmDelta(double delta) {
                  " (at 1 or more every update would reuse, even against nothing)");
 }
 
+void lbgmConsensusViews(const float* self,
+                        const float* partner,
+                        float* selfOut,
+                        float* partnerOut,
+                        std::size_t n,
+                        float c) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float a = self[i];
+    const float b = partner[i];
+    selfOut[i] = a + c * (b - a);
+    partnerOut[i] = b + c * (a - b);
+  }
+}
+
+void requireLbgmGamma(double gamma) {
+  MURMUR_REQUIRE(gamma > 0 && gamma <= 0.5,
+                 "--lbgm-gamma must be in (0, 0.5], got ",
+                 gamma,
+                 " (the midpoint exchange is 0.5)");
+}
+
+void requireLbgmTopk(double fraction) {
+  MURMUR_REQUIRE(
+      fraction >= 0 && fraction < 1, "--lbgm-topk must be in [0, 1) (0: off), got ", fraction);
+}
+
+std::size_t lbgmTopkCount(std::size_t n, double fraction) {
+  if (fraction <= 0) {
+    return 0;
+  }
+  const auto k = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(n)));
+  // 1 + 2k words against n dense ones.
+  return 1 + 2 * k < n ? std::max<std::size_t>(k, 1) : 0;
+}
+
 LbgmDecision lbgmDecide(const float* v, const float* lbg, std::size_t n, double delta) {
   const double vv = dot64(v, v, n);
   if (vv <= kTinySquaredNorm) {
@@ -111,9 +194,10 @@ LbgmDecision lbgmDecide(const float* v, const float* lbg, std::size_t n, double 
   return {LbgmMode::kFull, 0};
 }
 
-LbgmPublicCopy::LbgmPublicCopy(std::vector<LbgmUnit> units, double delta)
-    : units_(std::move(units)), delta_(delta) {
-  requireLbgmDelta(delta);
+LbgmPublicCopy::LbgmPublicCopy(std::vector<LbgmUnit> units, LbgmOptions options)
+    : units_(std::move(units)), options_(options) {
+  requireLbgmDelta(options_.delta);
+  requireLbgmTopk(options_.topk);
   std::size_t offset = 0;
   for (const LbgmUnit& unit : units_) {
     MURMUR_REQUIRE(unit.offset == offset && unit.numel > 0,
@@ -130,6 +214,31 @@ LbgmPublicCopy::LbgmPublicCopy(std::vector<LbgmUnit> units, double delta)
   update_.assign(offset, 0.0F);
   hasLbg_.assign(units_.size(), 0);
   stats_.assign(units_.size(), LbgmUnitStats{});
+}
+
+std::uint64_t LbgmPublicCopy::digest() const {
+  // Multiply-rotate over 32-bit words in four independent lanes (memory speed), then mixed.
+  std::array<std::uint64_t, 4> lanes = {
+      0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL, 0x27d4eb2f165667c5ULL};
+  const std::size_t n = values_.size();
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (std::size_t l = 0; l < 4; ++l) {
+      const std::uint64_t word = wordBits(values_[i + l]);
+      lanes[l] = rotl64((lanes[l] ^ word) * 0x9fb21c651e98df25ULL, 29);
+    }
+  }
+  std::uint64_t h = n;
+  for (; i < n; ++i) {
+    h = rotl64((h ^ wordBits(values_[i])) * 0x9fb21c651e98df25ULL, 29);
+  }
+  for (std::uint64_t lane : lanes) {
+    h = rotl64((h ^ lane) * 0xff51afd7ed558ccdULL, 31);
+  }
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h == 0 ? 1 : h;  // 0 means "no digest" on the wire
 }
 
 void LbgmPublicCopy::clear() {
@@ -162,6 +271,47 @@ void LbgmPublicCopy::applyUnit(std::size_t u, LbgmUnitHeader header, const float
       std::memcpy(xhat, data, unit.numel * sizeof(float));
       hasLbg_[u] = 0;  // never make a parameter vector the look-back vector
       return;
+    case LbgmMode::kSparse: {
+      const std::size_t k = wordBits(data[0]);
+      const float* indices = data + 1;
+      const float* values = data + 1 + k;
+      std::fill(lbg, lbg + unit.numel, 0.0F);
+      for (std::size_t i = 0; i < k; ++i) {
+        const std::uint32_t index = wordBits(indices[i]);
+        xhat[index] += values[i];
+        lbg[index] = values[i];
+      }
+      hasLbg_[u] = 1;
+      return;
+    }
+  }
+}
+
+void LbgmPublicCopy::sparsify(std::size_t u, std::size_t k, std::vector<float>& payload) {
+  const LbgmUnit& unit = units_[u];
+  float* d = update_.data() + unit.offset;
+  order_.resize(unit.numel);
+  for (std::uint32_t i = 0; i < unit.numel; ++i) {
+    order_[i] = i;
+  }
+  std::nth_element(
+      order_.begin(),
+      order_.begin() + static_cast<std::ptrdiff_t>(k - 1),
+      order_.end(),
+      [d](std::uint32_t a, std::uint32_t b) { return std::fabs(d[a]) > std::fabs(d[b]); });
+  std::sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(k));
+  payload.push_back(bitsWord(static_cast<std::uint32_t>(k)));
+  for (std::size_t i = 0; i < k; ++i) {
+    payload.push_back(bitsWord(order_[i]));
+  }
+  for (std::size_t i = 0; i < k; ++i) {
+    payload.push_back(d[order_[i]]);
+  }
+  // s = top-k(D), dense, for the test against the look-back vector.
+  std::fill(d, d + unit.numel, 0.0F);
+  const float* values = payload.data() + payload.size() - k;
+  for (std::size_t i = 0; i < k; ++i) {
+    d[order_[i]] = values[i];
   }
 }
 
@@ -186,18 +336,35 @@ void LbgmPublicCopy::publish(const float* x, bool reset, LbgmMessage& out) {
     for (std::size_t i = 0; i < unit.numel; ++i) {
       d[i] = x[unit.offset + i] - xhat[i];  // includes the residual of every earlier publish
     }
-    const LbgmDecision decision = lbgmDecide(
-        d, hasLbg_[u] != 0 ? lookBack_.data() + unit.offset : nullptr, unit.numel, delta_);
-    out.units[u] = LbgmUnitHeader{decision.mode, decision.rho};
-    if (decision.mode == LbgmMode::kFull) {
-      out.payload.insert(out.payload.end(), d, d + unit.numel);
-      ++stats_[u].full;
-    } else if (decision.mode == LbgmMode::kScalar) {
-      ++stats_[u].scalar;
-    } else {
-      ++stats_[u].skip;
+    const std::size_t k = lbgmTopkCount(unit.numel, options_.topk);
+    const std::size_t start = out.payload.size();
+    if (k > 0) {
+      sparsify(u, k, out.payload);  // d now holds s = top-k(D)
     }
-    applyUnit(u, out.units[u], d);
+    LbgmDecision decision = lbgmDecide(
+        d, hasLbg_[u] != 0 ? lookBack_.data() + unit.offset : nullptr, unit.numel, options_.delta);
+    if (decision.mode == LbgmMode::kFull && k > 0) {
+      decision.mode = LbgmMode::kSparse;
+    }
+    out.units[u] = LbgmUnitHeader{decision.mode, decision.rho};
+    switch (decision.mode) {
+      case LbgmMode::kFull:
+        out.payload.insert(out.payload.end(), d, d + unit.numel);
+        ++stats_[u].full;
+        break;
+      case LbgmMode::kSparse:
+        ++stats_[u].full;
+        break;
+      case LbgmMode::kScalar:
+        out.payload.resize(start);
+        ++stats_[u].scalar;
+        break;
+      default:
+        out.payload.resize(start);
+        ++stats_[u].skip;
+        break;
+    }
+    applyUnit(u, out.units[u], decision.mode == LbgmMode::kSparse ? out.payload.data() + start : d);
   }
 }
 
@@ -206,32 +373,34 @@ LbgmApplied LbgmPublicCopy::apply(const LbgmMessage& message) {
     return LbgmApplied::kMalformed;
   }
   const bool reset = message.isReset();
-  std::size_t expected = 0;
+  std::size_t used = 0;
   bool needsLookBack = false;
   for (std::size_t u = 0; u < units_.size(); ++u) {
     const LbgmUnitHeader& header = message.units[u];
-    if (header.mode > LbgmMode::kReset || (header.mode == LbgmMode::kReset) != reset ||
+    if (header.mode > LbgmMode::kSparse || (header.mode == LbgmMode::kReset) != reset ||
         (header.mode == LbgmMode::kScalar && !std::isfinite(header.rho))) {
       return LbgmApplied::kMalformed;
     }
-    if (carriesValues(header.mode)) {
-      expected += units_[u].numel;
+    const std::size_t words = unitWords(
+        header.mode, units_[u].numel, message.payload.data() + used, message.payload.size() - used);
+    if (words == 0 && header.mode != LbgmMode::kSkip && header.mode != LbgmMode::kScalar) {
+      return LbgmApplied::kMalformed;
     }
+    used += words;
     needsLookBack |= header.mode == LbgmMode::kScalar && hasLbg_[u] == 0;
   }
-  if (message.payload.size() != expected ||
-      !allFinite(message.payload.data(), message.payload.size())) {
+  if (used != message.payload.size()) {
     return LbgmApplied::kMalformed;
   }
   if (!reset && (!hasState_ || message.seq != seq_ + 1 || needsLookBack)) {
     return LbgmApplied::kOutOfSync;
   }
-  const float* data = message.payload.data();
+  std::size_t offset = 0;
   for (std::size_t u = 0; u < units_.size(); ++u) {
+    const float* data = message.payload.data() + offset;
+    offset +=
+        unitWords(message.units[u].mode, units_[u].numel, data, message.payload.size() - offset);
     applyUnit(u, message.units[u], data);
-    if (carriesValues(message.units[u].mode)) {
-      data += units_[u].numel;
-    }
   }
   seq_ = message.seq;
   hasState_ = true;

@@ -4,6 +4,9 @@
 // ones) the sender sends nothing (SKIP), one coefficient ρ of its look-back vector L (SCALAR, when
 // sin²∠(D, L) ≤ δ), or D itself (FULL, which becomes the new L). The residual x − x̂ is part of the
 // next D: error feedback is built in. RESET sends x itself and empties the look-back vectors.
+// Stacked with top-k (specs/lbgm.md §3, "compress first, then LBGM"): the test and the look-back
+// vector use s = top-k(D) instead of D, a FULL sends s as index/value pairs (SPARSE), and what s
+// leaves out stays in x − x̂ for the next publish.
 // A²CiD² then mixes with x̂_j − x̂_i, identical at both ends, so the swarm's mean is conserved
 // exactly, as without compression.
 // Sans-I/O. Thread: one owner per LbgmPublicCopy.
@@ -19,7 +22,15 @@ namespace murmur::compression {
 inline constexpr std::size_t kLbgmSmallTensor = 256;  // tensors below this share a unit
 inline constexpr double kLbgmDefaultDelta = 0.2;      // δ: reuse when sin²∠ ≤ δ
 
-enum class LbgmMode : std::uint8_t { kSkip = 0, kScalar = 1, kFull = 2, kReset = 3 };
+enum class LbgmMode : std::uint8_t {
+  kSkip = 0,
+  kScalar = 1,
+  kFull = 2,
+  kReset = 3,
+  kSparse = 4,  // a FULL of the top-k entries: [k][k indices, increasing][k values]
+};
+
+inline constexpr std::size_t kLbgmModes = 5;
 
 std::string_view lbgmModeName(LbgmMode mode);
 
@@ -38,6 +49,28 @@ std::vector<LbgmUnit> lbgmUnits(const std::vector<std::size_t>& tensorSizes);
 // empty look-back vector; specs/lbgm.md pitfall 2).
 void requireLbgmDelta(double delta);
 
+// Throws Error(kInvalidArgument) unless 0 < γ ≤ ½.
+void requireLbgmGamma(double gamma);
+
+// Throws Error(kInvalidArgument) unless 0 ≤ fraction < 1 (0: no top-k).
+void requireLbgmTopk(double fraction);
+
+// The entries top-k keeps of a unit of n elements: ⌈fraction·n⌉, or 0 (send the unit dense) when
+// index/value pairs would not be fewer bytes than the dense values.
+std::size_t lbgmTopkCount(std::size_t n, double fraction);
+
+// The consensus step γ < ½ of compressed gossip (CHOCO's γ; specs/lbgm.md §5.2), as views: both
+// ends of an exchange turn their two public copies a (ours) and b (the partner's) into
+// a' = a + c·(b − a) and b' = b + c·(a − b) with c = ½ − γ, so a midpoint exchange on (a', b')
+// moves x by ½(b' − a') ≈ γ·(b − a). Each end runs the same kernel on the same numbers with the
+// roles swapped, so b' − a' here is exactly −(b' − a') there and the mean stays exact.
+void lbgmConsensusViews(const float* self,
+                        const float* partner,
+                        float* selfOut,
+                        float* partnerOut,
+                        std::size_t n,
+                        float c);
+
 // The decision for one update v against look-back vector L (empty: FULL), as specs/lbgm.md §2.6
 // (v3 rule; dot products in double, sin² clamped to [0, 1]). ρ = ⟨v,L⟩/‖L‖² for SCALAR.
 struct LbgmDecision {
@@ -52,8 +85,8 @@ struct LbgmUnitHeader {
   float rho = 0;  // SCALAR only
 };
 
-// What one publish sends: a header per unit and the values of FULL (D) and RESET (x) units,
-// concatenated in unit order.
+// What one publish sends: a header per unit and the payload words of FULL (D), RESET (x) and
+// SPARSE units (k, then k indices, as uint32 bits, then k values), concatenated in unit order.
 struct LbgmMessage {
   std::uint64_t seq = 0;  // this publish's number on the edge: a delta applies on seq − 1 only
   std::vector<LbgmUnitHeader> units;
@@ -61,7 +94,7 @@ struct LbgmMessage {
 
   bool isReset() const { return !units.empty() && units.front().mode == LbgmMode::kReset; }
 
-  // Bytes on the wire: 5 per unit header, 4 per payload value, 8 for the sequence.
+  // Bytes on the wire: 5 per unit header, 4 per payload word, 8 for the sequence.
   std::size_t wireBytes() const { return 8 + 5 * units.size() + 4 * payload.size(); }
 };
 
@@ -78,16 +111,22 @@ std::string_view lbgmAppliedName(LbgmApplied applied);
 struct LbgmUnitStats {
   std::uint64_t skip = 0;
   std::uint64_t scalar = 0;
-  std::uint64_t full = 0;
+  std::uint64_t full = 0;  // dense or sparse
   std::uint64_t reset = 0;
+};
+
+struct LbgmOptions {
+  double delta = kLbgmDefaultDelta;  // reuse when sin²∠ ≤ δ
+  double topk = 0;                   // > 0: LBGM on the top ⌈topk·n⌉ entries of each update
 };
 
 // One directed edge's public copy, as held by the sender (which publishes) or by the receiver
 // (which applies); the two stay bit-identical.
 class LbgmPublicCopy {
  public:
-  // Throws Error(kInvalidArgument) for a bad δ or units that are not contiguous from 0.
-  LbgmPublicCopy(std::vector<LbgmUnit> units, double delta = kLbgmDefaultDelta);
+  // Throws Error(kInvalidArgument) for a bad δ or top-k fraction, or units that are not
+  // contiguous from 0.
+  LbgmPublicCopy(std::vector<LbgmUnit> units, LbgmOptions options = {});
 
   std::size_t numel() const { return values_.size(); }
 
@@ -113,6 +152,10 @@ class LbgmPublicCopy {
   // Receiver: checks everything first, then applies all of it or none.
   LbgmApplied apply(const LbgmMessage& message);
 
+  // A 64-bit digest of the copy x̂ (its bits, little-endian words): both ends of an edge compare
+  // it every few publishes, so a copy corrupted in a way no check saw is caught and RESET.
+  std::uint64_t digest() const;
+
   // Forget everything (the next publish or apply must be a RESET).
   void clear();
 
@@ -120,13 +163,17 @@ class LbgmPublicCopy {
 
  private:
   void applyUnit(std::size_t u, LbgmUnitHeader header, const float* data);
+  // Keeps the top-k entries of the unit's D in update_ (the rest zeroed) and appends them to
+  // `payload` as a SPARSE unit.
+  void sparsify(std::size_t u, std::size_t k, std::vector<float>& payload);
 
   std::vector<LbgmUnit> units_;
-  double delta_;
+  LbgmOptions options_;
   std::vector<float> values_;         // x̂
   std::vector<float> lookBack_;       // L, per unit slice
   std::vector<std::uint8_t> hasLbg_;  // per unit
-  std::vector<float> update_;         // scratch: D
+  std::vector<float> update_;         // scratch: D, or its top-k
+  std::vector<std::uint32_t> order_;  // scratch: top-k selection
   std::vector<LbgmUnitStats> stats_;
   std::uint64_t seq_ = 0;
   bool hasState_ = false;

@@ -11,6 +11,9 @@ namespace murmur::peer {
 namespace {
 
 constexpr std::size_t kMaxEncodeBuffers = 8;
+// Every this many publishes on an edge carry the digest of the sender's copy (specs/lbgm.md §5.7
+// frame 2, as one number in the envelope): a pass over the model, so not on every one.
+constexpr std::uint64_t kLbgmDigestEvery = 8;
 
 std::string unitCounter(std::size_t unit, compression::LbgmMode mode) {
   return fmt::format(
@@ -25,7 +28,8 @@ LbgmReuse lbgmReuse(const runtime::MetricsRegistry& metrics, std::size_t units) 
   double fulls = 0;
   for (std::size_t u = 0; u < units; ++u) {
     const double scalar = metrics.read(unitCounter(u, compression::LbgmMode::kScalar));
-    const double full = metrics.read(unitCounter(u, compression::LbgmMode::kFull));
+    const double full = metrics.read(unitCounter(u, compression::LbgmMode::kFull)) +
+                        metrics.read(unitCounter(u, compression::LbgmMode::kSparse));
     out.perUnit.push_back(scalar + full > 0 ? scalar / (scalar + full) : 0);
     scalars += scalar;
     fulls += full;
@@ -40,7 +44,10 @@ ExchangeCodec::ExchangeCodec(ExchangeCodecOptions options,
                              runtime::MetricsRegistry& metrics)
     : options_(std::move(options)), numel_(numel), pool_(pool), metrics_(metrics) {
   if (options_.codec == compression::CodecId::kLbgm) {
-    compression::requireLbgmDelta(options_.lbgmDelta);
+    lbgmOptions_ = compression::LbgmOptions{options_.lbgmDelta, options_.lbgmTopk};
+    compression::requireLbgmDelta(lbgmOptions_.delta);
+    compression::requireLbgmTopk(lbgmOptions_.topk);
+    compression::requireLbgmGamma(options_.lbgmGamma);
     units_ = compression::lbgmUnits(options_.tensorSizes);
     std::size_t total = 0;
     for (const compression::LbgmUnit& unit : units_) {
@@ -49,13 +56,10 @@ ExchangeCodec::ExchangeCodec(ExchangeCodecOptions options,
     MURMUR_REQUIRE(
         total == numel_, "LBGM units cover ", total, " parameters, the model has ", numel_);
     for (std::size_t u = 0; u < units_.size(); ++u) {
-      std::array<runtime::Counter*, 4>& counters = unitCounters_.emplace_back();
-      for (compression::LbgmMode mode : {compression::LbgmMode::kSkip,
-                                         compression::LbgmMode::kScalar,
-                                         compression::LbgmMode::kFull,
-                                         compression::LbgmMode::kReset}) {
-        counters[static_cast<std::size_t>(mode)] = &metrics_.counter(fmt::format(
-            "lbgm_unit_total{{unit=\"{}\",mode=\"{}\"}}", u, compression::lbgmModeName(mode)));
+      auto& counters = unitCounters_.emplace_back();
+      for (std::size_t mode = 0; mode < compression::kLbgmModes; ++mode) {
+        counters[mode] =
+            &metrics_.counter(unitCounter(u, static_cast<compression::LbgmMode>(mode)));
       }
     }
   } else {
@@ -79,12 +83,31 @@ ExchangeCodec::Edge& ExchangeCodec::edge(runtime::PeerId peer) {
   }
   std::unique_ptr<Edge>& slot = edges_[peer.value];
   if (!slot) {
-    slot = std::make_unique<Edge>(Edge{compression::LbgmPublicCopy(units_, options_.lbgmDelta),
-                                       compression::LbgmPublicCopy(units_, options_.lbgmDelta),
+    slot = std::make_unique<Edge>(Edge{compression::LbgmPublicCopy(units_, lbgmOptions_),
+                                       compression::LbgmPublicCopy(units_, lbgmOptions_),
                                        0});
   }
   slot->lastUsed = ++uses_;
   return *slot;
+}
+
+void ExchangeCodec::consensusViews(runtime::Blob& partner,
+                                   std::shared_ptr<const BufferPool::Buffer>& self) {
+  if (options_.codec != compression::CodecId::kLbgm || options_.lbgmGamma >= 0.5) {
+    return;
+  }
+  MURMUR_CHECK(self && self->size() == numel_ && partner.bytes == numel_ * sizeof(float),
+               "consensus views of the wrong size");
+  std::shared_ptr<BufferPool::Buffer> selfOut = pool_.acquire();
+  std::shared_ptr<BufferPool::Buffer> partnerOut = pool_.acquire();
+  compression::lbgmConsensusViews(self->data(),
+                                  partner.as<float>(),
+                                  selfOut->data(),
+                                  partnerOut->data(),
+                                  numel_,
+                                  static_cast<float>(0.5 - options_.lbgmGamma));
+  self = std::move(selfOut);
+  partner = runtime::floatBlob(std::move(partnerOut));
 }
 
 void ExchangeCodec::forget(runtime::PeerId peer) {
@@ -122,6 +145,9 @@ EncodedSnapshot ExchangeCodec::encode(runtime::PeerId peer,
     out.lbgm.present = true;
     out.lbgm.heldSeq = heldSeq(peer);
     out.lbgm.seq = message_.seq;
+    if (message_.seq % kLbgmDigestEvery == 0) {
+      out.lbgm.copyDigest = e.out.digest();
+    }
     out.lbgm.modes.resize(message_.units.size());
     out.lbgm.rhos.resize(message_.units.size());
     for (std::size_t u = 0; u < message_.units.size(); ++u) {
@@ -229,6 +255,16 @@ runtime::Blob ExchangeCodec::decode(runtime::PeerId peer,
                    "; our copy holds publish ",
                    e.in.seq(),
                    ")");
+    }
+    if (lbgm.copyDigest != 0 && e.in.digest() != lbgm.copyDigest) {
+      // Both checks passed and still the copies differ: start the edge over (our next heldSeq
+      // is 0, so the sender's next publish is a RESET).
+      e.in.clear();
+      metrics_.counter("lbgm_digest_mismatches_total").add();
+      MURMUR_THROW(kProtocol,
+                   "LBGM copy after publish ",
+                   lbgm.seq,
+                   " differs from the sender's (digest mismatch): asking for a RESET");
     }
     return runtime::floatBlob(copyOf(e.in.values()));
   }

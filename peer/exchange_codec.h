@@ -35,6 +35,8 @@ struct ExchangeCodecOptions {
   // LBGM keeps the copies of at most this many neighbours (least recently exchanged with go
   // first; specs/lbgm.md §5.5): an evicted neighbour's next exchange starts with a RESET.
   std::size_t lbgmMaxEdges = 16;
+  double lbgmTopk = 0;     // --lbgm-topk (0: dense publishes)
+  double lbgmGamma = 0.5;  // --lbgm-gamma: the consensus step (½: a plain midpoint exchange)
 };
 
 // One side of an exchange, ready to send.
@@ -47,7 +49,7 @@ struct EncodedSnapshot {
 };
 
 // LBGM's reuse rate from the lbgm_unit_total counters: per unit and overall, scalar publishes over
-// scalar + full ones (0 where a unit has sent neither).
+// scalar + full + sparse ones (0 where a unit has sent none).
 struct LbgmReuse {
   std::vector<double> perUnit;
   double overall = 0;
@@ -76,17 +78,23 @@ class ExchangeCodec {
 
   // Decodes the snapshot `peer` sent into what we mix with. Throws Error(kProtocol) naming what is
   // wrong (size, codec, a non-finite value, an LBGM publish that does not apply); our state is
-  // then unchanged.
+  // then unchanged, except that a copy whose digest differs from the sender's is dropped (the
+  // sender's next publish is a RESET).
   runtime::Blob decode(runtime::PeerId peer,
                        const wire::PayloadInfo& info,
                        const wire::LbgmWire& lbgm,
                        const runtime::Blob& frame);
 
+  // What both ends mix with, given the partner's decoded view and ours: the views themselves, or
+  // under LBGM with γ < ½ the pair pulled towards each other by ½ − γ (pooled copies; see
+  // compression::lbgmConsensusViews), so the exchange moves each model by γ·(x̂_j − x̂_i).
+  void consensusViews(runtime::Blob& partner, std::shared_ptr<const BufferPool::Buffer>& self);
+
   // `peer` left or was declared dead (or came back as a new process): drop its copies.
   void forget(runtime::PeerId peer);
 
   // LBGM: the units publishes are made of (empty under other codecs). What each publish chose
-  // per unit is counted in lbgm_unit_total{unit="U",mode="skip|scalar|full|reset"}.
+  // per unit is counted in lbgm_unit_total{unit="U",mode="skip|scalar|full|reset|sparse"}.
   const std::vector<compression::LbgmUnit>& units() const { return units_; }
 
  private:
@@ -107,8 +115,9 @@ class ExchangeCodec {
   std::vector<compression::LbgmUnit> units_;
   std::map<std::uint32_t, std::unique_ptr<Edge>> edges_;
   std::uint64_t uses_ = 0;
-  compression::LbgmMessage message_;                            // reused by every publish and apply
-  std::vector<std::array<runtime::Counter*, 4>> unitCounters_;  // by unit, then LbgmMode
+  compression::LbgmMessage message_;  // reused by every publish and apply
+  compression::LbgmOptions lbgmOptions_;
+  std::vector<std::array<runtime::Counter*, compression::kLbgmModes>> unitCounters_;  // by unit
   std::vector<std::shared_ptr<std::vector<std::byte>>> encodeBuffers_;  // ring of scratch
   std::size_t nextEncodeBuffer_ = 0;
 };

@@ -89,6 +89,8 @@ struct RunSettings {
   bool gossip = true;
   std::string codec = "raw";
   double lbgmDelta = 0.2;
+  double lbgmTopk = 0;
+  double lbgmGamma = 0.5;
   std::string syncCodec = "raw";
   double lhcCapacity = 0.05;
 
@@ -108,6 +110,8 @@ struct RunSettings {
                        o.gossip,
                        o.codec,
                        o.lbgmDelta,
+                       o.lbgmTopk,
+                       o.lbgmGamma,
                        o.syncCodec,
                        o.lhcCapacity};
   }
@@ -129,7 +133,7 @@ struct RunSettings {
   std::uint64_t hash(std::uint64_t modelSignature, bool independentInit) const {
     return runtime::stableHash(
         fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={};init={};{};"
-                    "codec={};delta={}",
+                    "codec={};delta={};topk={};gamma={}",
                     modelSignature,
                     shards,
                     topology,
@@ -139,7 +143,9 @@ struct RunSettings {
                     independentInit,
                     syncSpec(),
                     codec,
-                    codec == "lbgm" ? lbgmDelta : 0.0));
+                    codec == "lbgm" ? lbgmDelta : 0.0,
+                    codec == "lbgm" ? lbgmTopk : 0.0,
+                    codec == "lbgm" ? lbgmGamma : 0.5));
   }
 
   std::string json(const momentum::AcidParams& acid) const {
@@ -157,6 +163,8 @@ struct RunSettings {
                           {"fda_round_steps", fdaRoundSteps},
                           {"codec", codec},
                           {"lbgm_delta", lbgmDelta},
+                          {"lbgm_topk", lbgmTopk},
+                          {"lbgm_gamma", lbgmGamma},
                           {"sync_codec", syncCodec},
                           {"lhc_capacity", lhcCapacity},
                           {"eta", acid.eta},
@@ -182,6 +190,8 @@ struct RunSettings {
       fdaRoundSteps = c.value("fda_round_steps", std::int64_t{200});
       codec = c.value("codec", std::string("raw"));
       lbgmDelta = c.value("lbgm_delta", 0.2);
+      lbgmTopk = c.value("lbgm_topk", 0.0);
+      lbgmGamma = c.value("lbgm_gamma", 0.5);
       syncCodec = c.value("sync_codec", std::string("raw"));
       lhcCapacity = c.value("lhc_capacity", 0.05);
       return momentum::AcidParams{c.at("eta").get<double>(), c.at("alpha_tilde").get<double>()};
@@ -247,8 +257,12 @@ ExchangeCodecOptions makeCodecOptions(const RunSettings& run, const runtime::Fla
                  "--codec lhc: LHC carries sums of sparse updates; use --sync-codec lhc");
   if (options.codec == compression::CodecId::kLbgm) {
     compression::requireLbgmDelta(run.lbgmDelta);
+    compression::requireLbgmTopk(run.lbgmTopk);
+    compression::requireLbgmGamma(run.lbgmGamma);
   }
   options.lbgmDelta = run.lbgmDelta;
+  options.lbgmTopk = run.lbgmTopk;
+  options.lbgmGamma = run.lbgmGamma;
   for (const runtime::ParameterInfo& p : flat.layout()) {
     options.tensorSizes.push_back(static_cast<std::size_t>(p.numel));
   }
@@ -646,6 +660,8 @@ PeerSummary Node::run() {
   settings.codec = run.codec;
   settings.syncCodec = run.syncCodec;
   settings.lbgmDelta = run.lbgmDelta;
+  settings.lbgmTopk = run.lbgmTopk;
+  settings.lbgmGamma = run.lbgmGamma;
   const ExchangeCodecOptions codecOptions = makeCodecOptions(run, flat);
   settings.lbgmUnits = compression::lbgmUnits(codecOptions.tensorSizes).size();
   settings.fdaVariant = run.sync == "fda" ? run.fdaVariant : "";

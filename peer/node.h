@@ -73,6 +73,8 @@ struct NodeOptions {
   // zstd), or lbgm (look-back scalars on public copies, threshold lbgmDelta). Shared by the swarm.
   std::string codec = "raw";
   double lbgmDelta = 0.2;
+  double lbgmTopk = 0;     // > 0: LBGM on the top ⌈lbgmTopk·n⌉ entries of each tensor's update
+  double lbgmGamma = 0.5;  // LBGM's consensus step γ (½: the midpoint exchange)
   // How global syncs' ring travels: raw (float32 models) or lhc (LHC encodings of the drift from
   // the previous sync's mean, added at every hop without decoding; for sparse updates, with tables
   // sized for lhcCapacity nonzeros per position). Shared by the swarm.

@@ -891,7 +891,9 @@ void Peer::processStep(const gossip::ExchangeStep& step,
     }
   } else if (step.applyReceived) {
     MURMUR_CHECK(received != nullptr && ownView_ != nullptr, "apply without snapshots");
-    state_.submitExchange(now, *received, ownView_);
+    runtime::Blob partner = *received;
+    codec_->consensusViews(partner, ownView_);
+    state_.submitExchange(now, partner, ownView_);
   }
   if (outcome) {
     recordOutcome(*outcome, now);

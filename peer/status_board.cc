@@ -109,6 +109,8 @@ std::string StatusBoard::statusJson() const {
   if (s.codec == "lbgm") {
     const LbgmReuse reuse = lbgmReuse(metrics_, s.lbgmUnits);
     codec["lbgm_delta"] = s.lbgmDelta;
+    codec["lbgm_topk"] = s.lbgmTopk;
+    codec["lbgm_gamma"] = s.lbgmGamma;
     codec["lbgm_reuse"] = reuse.overall;
     codec["lbgm_reuse_per_unit"] = reuse.perUnit;
     codec["lbgm_resets"] = metrics_.read("lbgm_publishes_total{kind=\"reset\"}");

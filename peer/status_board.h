@@ -36,6 +36,8 @@ struct StatusSettings {
   std::string syncCodec = "raw";  // --sync-codec
   std::string codec = "raw";      // --codec
   double lbgmDelta = 0;           // --codec lbgm: δ
+  double lbgmTopk = 0;            // --codec lbgm: top-k fraction (0: dense)
+  double lbgmGamma = 0.5;         // --codec lbgm: consensus step γ
   std::size_t lbgmUnits = 0;      // --codec lbgm: units per publish
 };
 

@@ -87,6 +87,8 @@ struct Lbgm {
   seq @1 :UInt64;           # accept/params: this publish's number on the edge
   modes @2 :Data;           # accept/params: one compression::LbgmMode per unit
   rhos @3 :List(Float32);   # accept/params: per unit, the look-back coefficient (scalar units)
+  copyDigest @4 :UInt64;    # accept/params, every few publishes: the sender's copy after this
+                            # publish (compression::LbgmPublicCopy::digest; 0: not sent)
 }
 
 struct Envelope {

@@ -226,6 +226,7 @@ std::vector<std::byte> encodeEnvelope(const Envelope& envelope) {
     auto lbgm = root.initLbgm();
     lbgm.setHeldSeq(envelope.lbgm.heldSeq);
     lbgm.setSeq(envelope.lbgm.seq);
+    lbgm.setCopyDigest(envelope.lbgm.copyDigest);
     if (!envelope.lbgm.modes.empty()) {
       lbgm.setModes(kj::arrayPtr(reinterpret_cast<const kj::byte*>(envelope.lbgm.modes.data()),
                                  envelope.lbgm.modes.size()));
@@ -328,6 +329,7 @@ Envelope decodeEnvelope(const std::byte* data, std::size_t size) {
       out.lbgm.present = true;
       out.lbgm.heldSeq = lbgm.getHeldSeq();
       out.lbgm.seq = lbgm.getSeq();
+      out.lbgm.copyDigest = lbgm.getCopyDigest();
       auto modes = lbgm.getModes();
       auto rhos = lbgm.getRhos();
       if (modes.size() > kMaxLbgmUnits || rhos.size() != modes.size()) {

@@ -114,10 +114,11 @@ struct LbgmWire {
   std::uint64_t seq = 0;
   std::vector<std::uint8_t> modes;
   std::vector<float> rhos;
+  std::uint64_t copyDigest = 0;  // 0: not sent
 
   friend bool operator==(const LbgmWire& x, const LbgmWire& y) {
     return x.present == y.present && x.heldSeq == y.heldSeq && x.seq == y.seq &&
-           x.modes == y.modes && x.rhos == y.rhos;
+           x.modes == y.modes && x.rhos == y.rhos && x.copyDigest == y.copyDigest;
   }
 };
 

@@ -87,7 +87,7 @@ TEST(Lbgm, ZeroUpdatesSkipAndBadDeltasAreRefused) {
   EXPECT_EQ(lbgmDecide(l.data(), zero.data(), 50, 0.2).mode, LbgmMode::kFull);  // zero L
   for (double bad : {0.0, 1.0, 1.5, -0.1}) {
     try {
-      LbgmPublicCopy copy({{0, 50}}, bad);
+      LbgmPublicCopy copy({{0, 50}}, LbgmOptions{bad});
       FAIL() << "accepted δ = " << bad;
     } catch (const runtime::Error& e) {
       EXPECT_EQ(e.kind(), runtime::ErrorKind::kInvalidArgument);
@@ -156,8 +156,8 @@ class DriftingModel {
 // publishes of every mode.
 TEST(Lbgm, PublicCopiesStayBitIdenticalAtBothEnds) {
   const std::vector<LbgmUnit> units = lbgmUnits({300, 20, 5000, 40, 2000});
-  LbgmPublicCopy sender(units, 0.2);
-  LbgmPublicCopy receiver(units, 0.2);
+  LbgmPublicCopy sender(units, LbgmOptions{0.2});
+  LbgmPublicCopy receiver(units, LbgmOptions{0.2});
   DriftingModel model(sender.numel(), 21);
   LbgmMessage message;
   std::mt19937_64 rng(22);
@@ -185,7 +185,7 @@ TEST(Lbgm, PublicCopiesStayBitIdenticalAtBothEnds) {
 TEST(Lbgm, ErrorFeedbackClosesTheGapAndBoundsTheLag) {
   const double delta = 0.2;
   const std::vector<LbgmUnit> units = {{0, 4000}};
-  LbgmPublicCopy copy(units, delta);
+  LbgmPublicCopy copy(units, LbgmOptions{delta});
   DriftingModel model(4000, 31);
   LbgmMessage message;
   copy.publish(model.x().data(), true, message);
@@ -273,6 +273,176 @@ TEST(Lbgm, ReceiversRefuseWhatTheyCannotApplyExactly) {
   ASSERT_EQ(fresh.apply(reset), LbgmApplied::kApplied);
   scalar.seq = reset.seq + 1;
   EXPECT_EQ(fresh.apply(scalar), LbgmApplied::kOutOfSync);
+}
+
+std::uint32_t bitsOf(float word) {
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &word, sizeof bits);
+  return bits;
+}
+
+float wordOf(std::uint32_t bits) {
+  float word = 0;
+  std::memcpy(&word, &bits, sizeof word);
+  return word;
+}
+
+// The consensus step γ < ½ as views: each end runs the kernel with the roles swapped and gets the
+// same two vectors, so their differences are exact negatives (the mean stays exact), and the
+// exchange moves a model by ≈ γ·(b − a).
+TEST(Lbgm, ConsensusViewsAreTheSameAtBothEnds) {
+  std::mt19937_64 rng(91);
+  const std::vector<float> a = gaussian(5000, rng);
+  const std::vector<float> b = gaussian(5000, rng, 3.0F);
+  const float c = 0.5F - 0.2F;  // γ = 0.2
+  std::vector<float> aHere(5000), bHere(5000), bThere(5000), aThere(5000);
+  lbgmConsensusViews(a.data(), b.data(), aHere.data(), bHere.data(), 5000, c);
+  lbgmConsensusViews(b.data(), a.data(), bThere.data(), aThere.data(), 5000, c);
+  EXPECT_EQ(std::memcmp(aHere.data(), aThere.data(), sizeof(float) * 5000), 0);
+  EXPECT_EQ(std::memcmp(bHere.data(), bThere.data(), sizeof(float) * 5000), 0);
+  for (std::size_t i = 0; i < 5000; ++i) {
+    const double step = 0.5 * (static_cast<double>(bHere[i]) - aHere[i]);
+    ASSERT_NEAR(step, 0.2 * (static_cast<double>(b[i]) - a[i]), 1e-5 * (1 + std::fabs(b[i])));
+  }
+  EXPECT_THROW(requireLbgmGamma(0), runtime::Error);
+  EXPECT_THROW(requireLbgmGamma(0.6), runtime::Error);
+  EXPECT_NO_THROW(requireLbgmGamma(0.5));
+}
+
+TEST(Lbgm, TopkCountsPayOnlyWhenPairsAreFewerBytes) {
+  EXPECT_EQ(lbgmTopkCount(1000, 0), 0U);
+  EXPECT_EQ(lbgmTopkCount(1000, 0.05), 50U);
+  EXPECT_EQ(lbgmTopkCount(1000, 0.0001), 1U);
+  EXPECT_EQ(lbgmTopkCount(2, 0.05), 0U);     // 3 words against 2
+  EXPECT_EQ(lbgmTopkCount(100, 0.5), 0U);    // 101 words against 100
+  EXPECT_EQ(lbgmTopkCount(100, 0.49), 49U);  // 99 words
+  for (double bad : {-0.1, 1.0, 2.0}) {
+    EXPECT_THROW(requireLbgmTopk(bad), runtime::Error) << bad;
+    EXPECT_THROW(LbgmPublicCopy({{0, 50}}, LbgmOptions{0.2, bad}), runtime::Error) << bad;
+  }
+}
+
+// Test 7 (top-k + LBGM): a SPARSE unit carries exactly the k largest |D| of the unit, x̂ moves
+// only there, so everything top-k left out stays in x − x̂ bit for bit (e ← g + e − ŝ); both ends
+// stay bit-identical through thousands of publishes of every mode.
+TEST(Lbgm, TopkKeepsWhatItLeavesOutAndBothEndsAgree) {
+  const std::vector<LbgmUnit> units = lbgmUnits({300, 20, 5000, 40, 2000});
+  const double topk = 0.05;
+  LbgmPublicCopy sender(units, LbgmOptions{0.2, topk});
+  LbgmPublicCopy receiver(units, LbgmOptions{0.2, topk});
+  DriftingModel model(sender.numel(), 71);
+  LbgmMessage message;
+  std::uint64_t sparse = 0;
+  for (int t = 0; t < 1500; ++t) {
+    const std::vector<float>& x = model.step();
+    const std::vector<float> before(sender.values(), sender.values() + sender.numel());
+    sender.publish(x.data(), t % 500 == 0, message);
+    ASSERT_EQ(receiver.apply(message), LbgmApplied::kApplied) << t;
+    ASSERT_EQ(std::memcmp(sender.values(), receiver.values(), sender.numel() * sizeof(float)), 0)
+        << t;
+    std::size_t word = 0;
+    for (std::size_t u = 0; u < units.size(); ++u) {
+      const LbgmUnit& unit = units[u];
+      const LbgmMode mode = message.units[u].mode;
+      if (mode == LbgmMode::kFull || mode == LbgmMode::kReset) {
+        ASSERT_TRUE(mode == LbgmMode::kReset || lbgmTopkCount(unit.numel, topk) == 0);
+        word += unit.numel;
+        continue;
+      }
+      if (mode != LbgmMode::kSparse) {
+        continue;
+      }
+      ++sparse;
+      const std::size_t k = bitsOf(message.payload[word]);
+      ASSERT_EQ(k, lbgmTopkCount(unit.numel, topk));
+      std::vector<char> chosen(unit.numel, 0);
+      float smallest = INFINITY;
+      for (std::size_t i = 0; i < k; ++i) {
+        const std::uint32_t index = bitsOf(message.payload[word + 1 + i]);
+        const float value = message.payload[word + 1 + k + i];
+        const std::size_t at = unit.offset + index;
+        ASSERT_EQ(value, x[at] - before[at]);  // the entry of D itself
+        chosen[index] = 1;
+        smallest = std::min(smallest, std::fabs(value));
+      }
+      for (std::size_t i = 0; i < unit.numel; ++i) {
+        const std::size_t at = unit.offset + i;
+        if (chosen[i] == 0) {
+          ASSERT_EQ(std::memcmp(&sender.values()[at], &before[at], sizeof(float)), 0);
+          ASSERT_LE(std::fabs(x[at] - before[at]), smallest);  // a top-k, not any k
+        }
+      }
+      word += 1 + 2 * k;
+    }
+    ASSERT_EQ(word, message.payload.size());
+  }
+  EXPECT_EQ(std::memcmp(sender.lookBack(), receiver.lookBack(), sender.numel() * sizeof(float)), 0);
+  EXPECT_GT(sparse, 1000U);
+
+  // A move along a fixed k-sparse direction is what the sparse look-back vector reuses.
+  LbgmPublicCopy a({{0, 1000}}, LbgmOptions{0.2, 0.01});
+  LbgmPublicCopy b({{0, 1000}}, LbgmOptions{0.2, 0.01});
+  std::vector<float> x(1000, 1.0F);
+  a.publish(x.data(), true, message);
+  ASSERT_EQ(b.apply(message), LbgmApplied::kApplied);
+  std::vector<LbgmMode> modes;
+  for (int t = 0; t < 4; ++t) {
+    for (std::size_t i = 0; i < 1000; i += 100) {
+      x[i] += 0.5F;
+    }
+    a.publish(x.data(), false, message);
+    ASSERT_EQ(b.apply(message), LbgmApplied::kApplied);
+    modes.push_back(message.units[0].mode);
+  }
+  EXPECT_EQ(modes,
+            (std::vector<LbgmMode>{
+                LbgmMode::kSparse, LbgmMode::kScalar, LbgmMode::kScalar, LbgmMode::kScalar}));
+  EXPECT_EQ(std::memcmp(a.values(), b.values(), sizeof(float) * 1000), 0);
+  EXPECT_EQ(std::memcmp(a.values(), x.data(), sizeof(float) * 1000), 0);
+}
+
+// A SPARSE unit the receiver cannot apply exactly is refused whole: a count of 0 or beyond the
+// unit, indices out of order, repeated or out of range, a non-finite value, a short payload.
+TEST(Lbgm, MalformedSparseUnitsAreRefused) {
+  const std::vector<LbgmUnit> units = {{0, 1000}};
+  LbgmPublicCopy sender(units, LbgmOptions{0.2, 0.01});
+  LbgmPublicCopy receiver(units, LbgmOptions{0.2, 0.01});
+  DriftingModel model(1000, 81);
+  LbgmMessage message;
+  sender.publish(model.x().data(), true, message);
+  ASSERT_EQ(receiver.apply(message), LbgmApplied::kApplied);
+  do {
+    sender.publish(model.step().data(), false, message);
+  } while (message.units[0].mode != LbgmMode::kSparse);
+  ASSERT_EQ(bitsOf(message.payload[0]), 10U);
+  const std::vector<float> held(receiver.values(), receiver.values() + 1000);
+  auto refused = [&](const LbgmMessage& bad, const char* what) {
+    EXPECT_EQ(receiver.apply(bad), LbgmApplied::kMalformed) << what;
+    EXPECT_EQ(std::memcmp(held.data(), receiver.values(), sizeof(float) * 1000), 0) << what;
+  };
+  LbgmMessage bad = message;
+  bad.payload[0] = wordOf(0);
+  refused(bad, "count 0");
+  bad = message;
+  bad.payload[0] = wordOf(1001);
+  refused(bad, "count beyond the unit");
+  bad = message;
+  bad.payload[2] = bad.payload[1];
+  refused(bad, "repeated index");
+  bad = message;
+  std::swap(bad.payload[1], bad.payload[2]);
+  refused(bad, "indices out of order");
+  bad = message;
+  bad.payload[10] = wordOf(1000);
+  refused(bad, "index out of range");
+  bad = message;
+  bad.payload[11] = std::nanf("");
+  refused(bad, "non-finite value");
+  bad = message;
+  bad.payload.pop_back();
+  refused(bad, "short payload");
+  ASSERT_EQ(receiver.apply(message), LbgmApplied::kApplied);
+  EXPECT_EQ(std::memcmp(sender.values(), receiver.values(), sizeof(float) * 1000), 0);
 }
 
 }  // namespace

@@ -65,6 +65,8 @@ TEST(Cli, BadUsageExitsWithCodeTwoAndSaysWhy) {
   const std::string twoPeers = "tcp://127.0.0.1:1,tcp://127.0.0.1:2";
   for (const std::vector<std::string>& bad :
        {std::vector<std::string>{"--codec", "lbgm", "--lbgm-delta", "1.5"},
+        std::vector<std::string>{"--codec", "lbgm", "--lbgm-topk", "1"},
+        std::vector<std::string>{"--codec", "lbgm", "--lbgm-gamma", "0.7"},
         std::vector<std::string>{"--codec", "zip"},
         std::vector<std::string>{"--sync-codec", "lossy"},
         std::vector<std::string>{"--sync-codec", "lhc", "--lhc-capacity", "0"}}) {

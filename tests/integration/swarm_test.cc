@@ -143,10 +143,20 @@ TEST(Swarm, LearningRateZeroConservesTheSumOfModelsForTheBaseline) {
   expectConservation({"--topology", "ring", "--no-momentum"});
 }
 
-// LBGM compresses what travels, never what is mixed: both ends mix with identical public copies,
-// so the sum is conserved as without compression (specs/lbgm.md acceptance 6).
+// LBGM compresses what travels, never what is mixed: both ends mix with identical public copies
+// (here stacked on top-k, with the smaller consensus step that needs), so the sum is conserved as
+// without compression (specs/lbgm.md acceptance 6).
 TEST(Swarm, LearningRateZeroConservesTheSumOfModelsUnderLbgm) {
-  expectConservation({"--topology", "ring", "--codec", "lbgm", "--lbgm-delta", "0.5"});
+  expectConservation({"--topology",
+                      "ring",
+                      "--codec",
+                      "lbgm",
+                      "--lbgm-delta",
+                      "0.5",
+                      "--lbgm-topk",
+                      "0.1",
+                      "--lbgm-gamma",
+                      "0.25"});
 }
 
 // (c) kill -9 of one of 4 peers while exchanges are in flight: the others neither hang nor crash,

@@ -23,9 +23,13 @@ const runtime::PeerId kBob{1};
 
 // A peer's side: its parameters (drifting like SGD) and its codec.
 struct Side {
-  Side(compression::CodecId codec, std::uint64_t seed)
+  Side(compression::CodecId codec,
+       std::uint64_t seed,
+       double topk = 0,
+       double gamma = 0.5,
+       double delta = 0.5)
       : pool(kNumel),
-        codec(ExchangeCodecOptions{codec, 0.5, kTensors}, kNumel, pool, metrics),
+        codec(ExchangeCodecOptions{codec, delta, kTensors, 16, topk, gamma}, kNumel, pool, metrics),
         rng(seed),
         x(kNumel),
         direction(kNumel) {
@@ -100,6 +104,63 @@ TEST(ExchangeCodec, BothEndsMixWithTheSameVectorsUnderEveryCodec) {
   }
 }
 
+// Top-k stacked under LBGM: sparse publishes, the same identical views at both ends, and the
+// bytes of index/value pairs.
+TEST(ExchangeCodec, TopkLbgmPublishesSparseUpdatesBothEndsHoldAlike) {
+  Side alice(compression::CodecId::kLbgm, 21, 0.05, 0.25);
+  Side bob(compression::CodecId::kLbgm, 22, 0.05, 0.25);
+  for (int t = 0; t < 200; ++t) {
+    exchange(alice, bob);
+    if (::testing::Test::HasFatalFailure()) {
+      return;
+    }
+  }
+  // γ = ¼: both ends turn the same two copies into the same two views, roles swapped.
+  EncodedSnapshot accept = bob.codec.encode(kAlice, alice.codec.heldSeq(kBob), bob.snapshot());
+  runtime::Blob bobAtAlice = alice.codec.decode(kBob, accept.info, accept.lbgm, accept.payload);
+  EncodedSnapshot params = alice.codec.encode(kBob, bob.codec.heldSeq(kAlice), alice.snapshot());
+  runtime::Blob aliceAtBob = bob.codec.decode(kAlice, params.info, params.lbgm, params.payload);
+  std::shared_ptr<const BufferPool::Buffer> aliceSelf = params.selfView;
+  std::shared_ptr<const BufferPool::Buffer> bobSelf = accept.selfView;
+  alice.codec.consensusViews(bobAtAlice, aliceSelf);
+  bob.codec.consensusViews(aliceAtBob, bobSelf);
+  EXPECT_NE(aliceSelf, params.selfView);
+  expectSameValues(aliceSelf->data(), aliceAtBob.as<float>(), "alice's view");
+  expectSameValues(bobSelf->data(), bobAtAlice.as<float>(), "bob's view");
+  const double in = alice.metrics.read("codec_bytes_in_total{codec=\"lbgm\"}");
+  const double out = alice.metrics.read("codec_bytes_out_total{codec=\"lbgm\"}");
+  // After the first RESET every publish sends at most 5% of the entries, at 8 bytes each.
+  EXPECT_LT(out, in / 200 + in * 0.11);
+  EXPECT_GT(alice.metrics.read("lbgm_unit_total{unit=\"3\",mode=\"sparse\"}"), 0.0);
+  EXPECT_EQ(alice.metrics.read("lbgm_unit_total{unit=\"3\",mode=\"full\"}"), 0.0);
+}
+
+// specs/lbgm.md acceptance 6: when every unit goes FULL (δ so small nothing is reused), the public
+// copies are the snapshots up to the rounding of x̂ + D, so the exchange is plain A²CiD².
+TEST(ExchangeCodec, AllFullLbgmMixesWithTheSnapshotsThemselves) {
+  Side alice(compression::CodecId::kLbgm, 41, 0, 0.5, 1e-12);
+  Side bob(compression::CodecId::kLbgm, 42, 0, 0.5, 1e-12);
+  double worst = 0;
+  for (int t = 0; t < 100; ++t) {
+    std::shared_ptr<BufferPool::Buffer> bobSnapshot = bob.snapshot();
+    EncodedSnapshot accept = bob.codec.encode(kAlice, alice.codec.heldSeq(kBob), bobSnapshot);
+    runtime::Blob view = alice.codec.decode(kBob, accept.info, accept.lbgm, accept.payload);
+    EncodedSnapshot params = alice.codec.encode(kBob, bob.codec.heldSeq(kAlice), alice.snapshot());
+    bob.codec.decode(kAlice, params.info, params.lbgm, params.payload);
+    float scale = 0;
+    for (std::size_t i = 0; i < kNumel; ++i) {
+      scale = std::max(scale, std::fabs((*bobSnapshot)[i]));
+      worst = std::max<double>(worst, std::fabs(view.as<float>()[i] - (*bobSnapshot)[i]));
+    }
+    ASSERT_LE(worst, 1e-6 * scale) << t;
+  }
+  double scalars = 0;
+  for (int u = 0; u < 5; ++u) {
+    scalars += bob.metrics.read(fmt::format("lbgm_unit_total{{unit=\"{}\",mode=\"scalar\"}}", u));
+  }
+  EXPECT_EQ(scalars, 0.0);
+}
+
 TEST(ExchangeCodec, AnLbgmPublishThatIsLostCostsOneResetNotAMismatch) {
   Side alice(compression::CodecId::kLbgm, 3);
   Side bob(compression::CodecId::kLbgm, 4);
@@ -114,6 +175,46 @@ TEST(ExchangeCodec, AnLbgmPublishThatIsLostCostsOneResetNotAMismatch) {
     exchange(alice, bob);
   }
   EXPECT_EQ(alice.metrics.read("lbgm_publishes_total{kind=\"reset\"}"), 2.0);
+}
+
+// specs/lbgm.md acceptance 8: a publish altered in a way every other check accepts (a value, or a
+// coefficient, still finite) is caught by the copy digest that every 8th publish carries; the
+// receiver drops its copy and the sender's next publish is a RESET, after which both agree again.
+TEST(ExchangeCodec, ACopyThatDriftedApartIsCaughtByItsDigestAndReset) {
+  Side alice(compression::CodecId::kLbgm, 31);
+  Side bob(compression::CodecId::kLbgm, 32);
+  exchange(alice, bob);
+  for (int t = 0; t < 40; ++t) {
+    EncodedSnapshot params = alice.codec.encode(kBob, bob.codec.heldSeq(kAlice), alice.snapshot());
+    if (params.lbgm.copyDigest == 0) {
+      bob.codec.decode(kAlice, params.info, params.lbgm, params.payload);
+      continue;
+    }
+    if (params.payload.bytes > 0) {
+      auto words = std::make_shared<std::vector<float>>(params.payload.bytes / sizeof(float));
+      std::memcpy(words->data(), params.payload.data, params.payload.bytes);
+      words->back() = words->back() * 1.5F + 1e-3F;  // the last word is always a value
+      params.payload = runtime::floatBlob(words);
+    } else {
+      std::size_t u = 0;
+      while (params.lbgm.modes[u] != static_cast<std::uint8_t>(compression::LbgmMode::kScalar)) {
+        ++u;
+      }
+      params.lbgm.rhos[u] = params.lbgm.rhos[u] * 1.5F + 1e-3F;
+    }
+    EXPECT_THROW(bob.codec.decode(kAlice, params.info, params.lbgm, params.payload),
+                 runtime::Error);
+    EXPECT_EQ(bob.metrics.read("lbgm_digest_mismatches_total"), 1.0);
+    EXPECT_EQ(bob.codec.heldSeq(kAlice), 0U);
+    const double resets = alice.metrics.read("lbgm_publishes_total{kind=\"reset\"}");
+    for (int k = 0; k < 20; ++k) {
+      exchange(alice, bob);  // the views agree again
+    }
+    EXPECT_EQ(alice.metrics.read("lbgm_publishes_total{kind=\"reset\"}"), resets + 1);
+    EXPECT_EQ(bob.metrics.read("lbgm_digest_mismatches_total"), 1.0);
+    return;
+  }
+  FAIL() << "no publish in 40 carried a digest";
 }
 
 TEST(ExchangeCodec, MalformedPublishesAreRefusedAndChangeNothing) {

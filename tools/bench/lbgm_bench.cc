@@ -15,9 +15,15 @@ void addLbgmBenchOptions(CLI::App& app, LbgmBenchOptions& o) {
   app.add_option("--deltas", o.deltas, "LBGM thresholds δ to sweep")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--topks", o.topks, "Top-k fractions to stack LBGM on (every δ); 0: none")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--topk-gamma", o.topkGamma, "--lbgm-gamma of the top-k runs")
+      ->capture_default_str();
   app.add_option("--topology", o.topology, "Gossip graph of every run")->capture_default_str();
-  app.add_option(
-         "--methods", o.methods, "Only these runs (raw, fp16, lossless, lbgm_<δ>); default: all")
+  app.add_option("--methods",
+                 o.methods,
+                 "Only these runs (raw, fp16, lossless, lbgm_<δ>, lbgm_<δ>_topk_<F>); default: all")
       ->delimiter(',');
 }
 
@@ -31,6 +37,27 @@ int lbgmCommand(const LbgmBenchOptions& o, bool json) {
     methods.push_back({"lbgm_" + d,
                        "LBGM gossip, δ = " + d,
                        {"--codec", "lbgm", "--lbgm-delta", d, "--topology", o.topology}});
+  }
+  for (double topk : o.topks) {
+    if (topk <= 0) {
+      continue;
+    }
+    const std::string f = fmt::format("{:g}", topk);
+    for (double delta : o.deltas) {
+      const std::string d = fmt::format("{:g}", delta);
+      methods.push_back({"lbgm_" + d + "_topk_" + f,
+                         "LBGM gossip, δ = " + d + ", on top-" + f,
+                         {"--codec",
+                          "lbgm",
+                          "--lbgm-delta",
+                          d,
+                          "--lbgm-topk",
+                          f,
+                          "--lbgm-gamma",
+                          fmt::format("{:g}", o.topkGamma),
+                          "--topology",
+                          o.topology}});
+    }
   }
   std::optional<std::vector<SweepOutcome>> sweep =
       runSweep(o.swarm, methods, o.methods, o.target, "murmur-bench-lbgm");

@@ -80,6 +80,17 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
                        o.lbgmDelta,
                        "--codec lbgm: reuse the look-back vector when sin² of the angle to it is "
                        "at most this (0 < δ < 1; larger: more scalars, slower consensus)"));
+  group(app.add_option("--lbgm-topk",
+                       o.lbgmTopk,
+                       "--codec lbgm: publish only the largest ⌈F·n⌉ entries of each tensor's "
+                       "update (index/value pairs; the rest waits in the error feedback), LBGM "
+                       "on top (specs/lbgm.md §3). 0: dense updates"));
+  group(app.add_option("--lbgm-gamma",
+                       flags.lbgmGamma,
+                       "--codec lbgm: the consensus step γ in (0, 0.5]: an exchange moves each "
+                       "model by γ·(partner's public copy − ours); 0.5 is the midpoint. auto: "
+                       "0.5, or 0.25 with --lbgm-topk, whose copies lag far behind the models "
+                       "(0.5 diverges there; smaller top-k fractions need smaller γ)"));
   group(app.add_option("--sync-codec",
                        o.syncCodec,
                        "How global syncs' ring travels: raw (the models); lossless (shuffle + "
@@ -161,6 +172,21 @@ void finishTrainingOptions(TrainingFlags& flags) {
                  "'");
   MURMUR_REQUIRE(
       o.lbgmDelta > 0 && o.lbgmDelta < 1, "--lbgm-delta must be in (0, 1), got ", o.lbgmDelta);
+  if (flags.lbgmGamma == "auto") {
+    o.lbgmGamma = o.lbgmTopk > 0 ? 0.25 : 0.5;
+  } else {
+    char* end = nullptr;
+    o.lbgmGamma = std::strtod(flags.lbgmGamma.c_str(), &end);
+    MURMUR_REQUIRE(end != flags.lbgmGamma.c_str() && *end == '\0',
+                   "--lbgm-gamma must be a number in (0, 0.5] or auto, got '",
+                   flags.lbgmGamma,
+                   "'");
+  }
+  MURMUR_REQUIRE(
+      o.lbgmGamma > 0 && o.lbgmGamma <= 0.5, "--lbgm-gamma must be in (0, 0.5], got ", o.lbgmGamma);
+  MURMUR_REQUIRE(o.lbgmTopk >= 0 && o.lbgmTopk < 1,
+                 "--lbgm-topk must be in [0, 1) (0: off), got ",
+                 o.lbgmTopk);
   MURMUR_REQUIRE(o.lhcCapacity > 0 && o.lhcCapacity <= 1,
                  "--lhc-capacity must be in (0, 1], got ",
                  o.lhcCapacity);

@@ -21,7 +21,8 @@ struct TrainingFlags {
   double exchangeTimeoutSeconds = 1.0;
   double probeIntervalSeconds = 0.5;
   double suspicionTimeoutSeconds = 4.0;
-  double injectLatencyMs = 0;  // fault injection: one-way delay on every message we send
+  double injectLatencyMs = 0;      // fault injection: one-way delay on every message we send
+  std::string lbgmGamma = "auto";  // --lbgm-gamma: a number, or auto (½ dense, ¼ with top-k)
   std::string log = "info";
   bool logJson = false;
 };
