@@ -1,7 +1,6 @@
 #include "compression/codec.h"
 
-#include <cstring>
-
+#include "compression/float_bits.h"
 #include "compression/internal/dense_codecs.h"
 #include "runtime/error.h"
 
@@ -53,15 +52,7 @@ const Codec& rawCodec() {
 }
 
 void requireFinite(const float* values, std::size_t numel, std::string_view codec) {
-  // One read pass; exponent bits all ones means inf or NaN, and the integer form vectorises where
-  // std::isfinite does not.
-  std::uint32_t nonFinite = 0;
-  for (std::size_t i = 0; i < numel; ++i) {
-    std::uint32_t bits = 0;
-    std::memcpy(&bits, values + i, sizeof bits);
-    nonFinite |= static_cast<std::uint32_t>((bits & 0x7f800000U) == 0x7f800000U);
-  }
-  if (nonFinite != 0) {
+  if (!allFinite(values, numel)) {
     MURMUR_THROW(kProtocol, codec, " payload holds a non-finite value");
   }
 }

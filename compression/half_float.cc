@@ -1,21 +1,9 @@
 #include "compression/half_float.h"
 
-#include <cstring>
+#include "compression/float_bits.h"
 
 namespace murmur::compression {
 namespace {
-
-std::uint32_t bitsOf(float value) {
-  std::uint32_t bits = 0;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-
-float floatOf(std::uint32_t bits) {
-  float value = 0;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
 
 constexpr std::uint16_t kFp16ExponentMask = 0x7c00;
 constexpr std::uint16_t kBf16ExponentMask = 0x7f80;
@@ -23,7 +11,7 @@ constexpr std::uint16_t kBf16ExponentMask = 0x7f80;
 }  // namespace
 
 std::uint16_t floatToFp16(float value) {
-  std::uint32_t bits = bitsOf(value);
+  std::uint32_t bits = floatBits(value);
   const auto sign = static_cast<std::uint16_t>((bits >> 16) & 0x8000U);
   bits &= 0x7fffffffU;
   std::uint16_t half = 0;
@@ -32,8 +20,8 @@ std::uint16_t floatToFp16(float value) {
   } else if (bits < 0x38800000U) {
     // Below 2^−14: a subnormal half. Adding 0.5 aligns the half's ulp (2^−24) with the float's
     // last mantissa bit, so the FPU's own round-to-nearest-even does the rounding.
-    const float shifted = floatOf(bits) + 0.5F;
-    half = static_cast<std::uint16_t>(bitsOf(shifted) - 0x3f000000U);
+    const float shifted = floatFromBits(bits) + 0.5F;
+    half = static_cast<std::uint16_t>(floatBits(shifted) - 0x3f000000U);
   } else {
     // Rebias the exponent, then round the 13 dropped mantissa bits to nearest even.
     const std::uint32_t odd = (bits >> 13) & 1U;
@@ -53,13 +41,14 @@ float fp16ToFloat(std::uint16_t half) {
   } else if (exponent != 0) {
     bits = ((exponent + 112) << 23) | (mantissa << 13);  // rebias 15 → 127
   } else if (mantissa != 0) {
-    bits = bitsOf(static_cast<float>(mantissa) * floatOf(0x33800000U));  // mantissa · 2^−24, exact
+    bits = floatBits(static_cast<float>(mantissa) *
+                     floatFromBits(0x33800000U));  // mantissa · 2^−24, exact
   }
-  return floatOf(bits | sign);
+  return floatFromBits(bits | sign);
 }
 
 std::uint16_t floatToBf16(float value) {
-  const std::uint32_t bits = bitsOf(value);
+  const std::uint32_t bits = floatBits(value);
   if ((bits & 0x7fffffffU) > 0x7f800000U) {
     return static_cast<std::uint16_t>((bits >> 16) | 0x40U);  // NaN stays NaN (quiet)
   }
@@ -68,7 +57,7 @@ std::uint16_t floatToBf16(float value) {
 }
 
 float bf16ToFloat(std::uint16_t half) {
-  return floatOf(static_cast<std::uint32_t>(half) << 16);
+  return floatFromBits(static_cast<std::uint32_t>(half) << 16);
 }
 
 bool floatsToFp16(const float* in, std::size_t n, std::uint16_t* out) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "compression/float_bits.h"
 #include "runtime/error.h"
 
 namespace murmur::compression {
@@ -22,30 +23,8 @@ double dot64(const float* a, const float* b, std::size_t n) {
   return sum;
 }
 
-bool allFinite(const float* v, std::size_t n) {
-  std::uint32_t nonFinite = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t bits = 0;
-    std::memcpy(&bits, v + i, sizeof bits);
-    nonFinite |= static_cast<std::uint32_t>((bits & 0x7f800000U) == 0x7f800000U);
-  }
-  return nonFinite == 0;
-}
-
 std::uint64_t rotl64(std::uint64_t x, int r) {
   return (x << r) | (x >> (64 - r));
-}
-
-std::uint32_t wordBits(float word) {
-  std::uint32_t bits = 0;
-  std::memcpy(&bits, &word, sizeof bits);
-  return bits;
-}
-
-float bitsWord(std::uint32_t bits) {
-  float word = 0;
-  std::memcpy(&word, &bits, sizeof word);
-  return word;
 }
 
 // The payload words of one unit starting at `words` (`available` of them left), or 0 when they do
@@ -59,17 +38,28 @@ std::size_t unitWords(LbgmMode mode, std::size_t numel, const float* words, std:
     case LbgmMode::kFull:
     case LbgmMode::kReset:
       return numel <= available && allFinite(words, numel) ? numel : 0;
+    case LbgmMode::kSign: {
+      const std::size_t count = 1 + (numel + 31) / 32;
+      if (count > available || !allFinite(words, 1)) {
+        return 0;
+      }
+      const std::size_t tail = numel % 32;
+      if (tail != 0 && (floatBits(words[count - 1]) >> tail) != 0) {
+        return 0;  // padding bits set
+      }
+      return count;
+    }
     case LbgmMode::kSparse: {
       if (available == 0) {
         return 0;
       }
-      const std::size_t k = wordBits(words[0]);
+      const std::size_t k = floatBits(words[0]);
       if (k == 0 || k > numel || 1 + 2 * k > available || !allFinite(words + 1 + k, k)) {
         return 0;
       }
       std::int64_t previous = -1;
       for (std::size_t i = 0; i < k; ++i) {
-        const std::uint32_t index = wordBits(words[1 + i]);
+        const std::uint32_t index = floatBits(words[1 + i]);
         if (index <= previous || index >= numel) {
           return 0;
         }
@@ -95,6 +85,8 @@ std::string_view lbgmModeName(LbgmMode mode) {
       return "reset";
     case LbgmMode::kSparse:
       return "sparse";
+    case LbgmMode::kSign:
+      return "sign";
   }
   return "unknown";
 }
@@ -198,6 +190,8 @@ LbgmPublicCopy::LbgmPublicCopy(std::vector<LbgmUnit> units, LbgmOptions options)
     : units_(std::move(units)), options_(options) {
   requireLbgmDelta(options_.delta);
   requireLbgmTopk(options_.topk);
+  MURMUR_REQUIRE(!(options_.sign && options_.topk > 0),
+                 "LBGM stacks on top-k or on sign, not both (--lbgm-topk with --lbgm-sign)");
   std::size_t offset = 0;
   for (const LbgmUnit& unit : units_) {
     MURMUR_REQUIRE(unit.offset == offset && unit.numel > 0,
@@ -224,13 +218,13 @@ std::uint64_t LbgmPublicCopy::digest() const {
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     for (std::size_t l = 0; l < 4; ++l) {
-      const std::uint64_t word = wordBits(values_[i + l]);
+      const std::uint64_t word = floatBits(values_[i + l]);
       lanes[l] = rotl64((lanes[l] ^ word) * 0x9fb21c651e98df25ULL, 29);
     }
   }
   std::uint64_t h = n;
   for (; i < n; ++i) {
-    h = rotl64((h ^ wordBits(values_[i])) * 0x9fb21c651e98df25ULL, 29);
+    h = rotl64((h ^ floatBits(values_[i])) * 0x9fb21c651e98df25ULL, 29);
   }
   for (std::uint64_t lane : lanes) {
     h = rotl64((h ^ lane) * 0xff51afd7ed558ccdULL, 31);
@@ -271,19 +265,51 @@ void LbgmPublicCopy::applyUnit(std::size_t u, LbgmUnitHeader header, const float
       std::memcpy(xhat, data, unit.numel * sizeof(float));
       hasLbg_[u] = 0;  // never make a parameter vector the look-back vector
       return;
+    case LbgmMode::kSign: {
+      const float a = data[0];
+      const float* bits = data + 1;
+      for (std::size_t i = 0; i < unit.numel; ++i) {
+        const bool negative = ((floatBits(bits[i / 32]) >> (i % 32)) & 1U) != 0;
+        xhat[i] += negative ? -a : a;
+        lbg[i] = negative ? -1.0F : 1.0F;
+      }
+      hasLbg_[u] = 1;
+      return;
+    }
     case LbgmMode::kSparse: {
-      const std::size_t k = wordBits(data[0]);
+      const std::size_t k = floatBits(data[0]);
       const float* indices = data + 1;
       const float* values = data + 1 + k;
       std::fill(lbg, lbg + unit.numel, 0.0F);
       for (std::size_t i = 0; i < k; ++i) {
-        const std::uint32_t index = wordBits(indices[i]);
+        const std::uint32_t index = floatBits(indices[i]);
         xhat[index] += values[i];
         lbg[index] = values[i];
       }
       hasLbg_[u] = 1;
       return;
     }
+  }
+}
+
+void LbgmPublicCopy::signify(std::size_t u, std::vector<float>& payload) {
+  const LbgmUnit& unit = units_[u];
+  float* d = update_.data() + unit.offset;
+  double l1 = 0;
+  for (std::size_t i = 0; i < unit.numel; ++i) {
+    l1 += std::fabs(static_cast<double>(d[i]));
+  }
+  const auto a = static_cast<float>(l1 / static_cast<double>(unit.numel));
+  payload.push_back(a);
+  const std::size_t first = payload.size();
+  payload.resize(first + (unit.numel + 31) / 32, floatFromBits(0));
+  for (std::size_t i = 0; i < unit.numel; ++i) {
+    const bool negative = d[i] < 0;
+    if (negative) {
+      float& word = payload[first + i / 32];
+      word = floatFromBits(floatBits(word) | (1U << (i % 32)));
+    }
+    d[i] = negative ? -a : a;  // s = a·sign(D), for the test against the look-back vector
   }
 }
 
@@ -300,9 +326,9 @@ void LbgmPublicCopy::sparsify(std::size_t u, std::size_t k, std::vector<float>& 
       order_.end(),
       [d](std::uint32_t a, std::uint32_t b) { return std::fabs(d[a]) > std::fabs(d[b]); });
   std::sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(k));
-  payload.push_back(bitsWord(static_cast<std::uint32_t>(k)));
+  payload.push_back(floatFromBits(static_cast<std::uint32_t>(k)));
   for (std::size_t i = 0; i < k; ++i) {
-    payload.push_back(bitsWord(order_[i]));
+    payload.push_back(floatFromBits(order_[i]));
   }
   for (std::size_t i = 0; i < k; ++i) {
     payload.push_back(d[order_[i]]);
@@ -338,13 +364,16 @@ void LbgmPublicCopy::publish(const float* x, bool reset, LbgmMessage& out) {
     }
     const std::size_t k = lbgmTopkCount(unit.numel, options_.topk);
     const std::size_t start = out.payload.size();
+    const bool packed = k > 0 || options_.sign;
     if (k > 0) {
       sparsify(u, k, out.payload);  // d now holds s = top-k(D)
+    } else if (options_.sign) {
+      signify(u, out.payload);  // d now holds s = a·sign(D)
     }
     LbgmDecision decision = lbgmDecide(
         d, hasLbg_[u] != 0 ? lookBack_.data() + unit.offset : nullptr, unit.numel, options_.delta);
-    if (decision.mode == LbgmMode::kFull && k > 0) {
-      decision.mode = LbgmMode::kSparse;
+    if (decision.mode == LbgmMode::kFull && packed) {
+      decision.mode = k > 0 ? LbgmMode::kSparse : LbgmMode::kSign;
     }
     out.units[u] = LbgmUnitHeader{decision.mode, decision.rho};
     switch (decision.mode) {
@@ -353,6 +382,7 @@ void LbgmPublicCopy::publish(const float* x, bool reset, LbgmMessage& out) {
         ++stats_[u].full;
         break;
       case LbgmMode::kSparse:
+      case LbgmMode::kSign:
         ++stats_[u].full;
         break;
       case LbgmMode::kScalar:
@@ -364,7 +394,7 @@ void LbgmPublicCopy::publish(const float* x, bool reset, LbgmMessage& out) {
         ++stats_[u].skip;
         break;
     }
-    applyUnit(u, out.units[u], decision.mode == LbgmMode::kSparse ? out.payload.data() + start : d);
+    applyUnit(u, out.units[u], packed ? out.payload.data() + start : d);
   }
 }
 
@@ -377,7 +407,7 @@ LbgmApplied LbgmPublicCopy::apply(const LbgmMessage& message) {
   bool needsLookBack = false;
   for (std::size_t u = 0; u < units_.size(); ++u) {
     const LbgmUnitHeader& header = message.units[u];
-    if (header.mode > LbgmMode::kSparse || (header.mode == LbgmMode::kReset) != reset ||
+    if (header.mode > LbgmMode::kSign || (header.mode == LbgmMode::kReset) != reset ||
         (header.mode == LbgmMode::kScalar && !std::isfinite(header.rho))) {
       return LbgmApplied::kMalformed;
     }

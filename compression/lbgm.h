@@ -6,7 +6,9 @@
 // next D: error feedback is built in. RESET sends x itself and empties the look-back vectors.
 // Stacked with top-k (specs/lbgm.md §3, "compress first, then LBGM"): the test and the look-back
 // vector use s = top-k(D) instead of D, a FULL sends s as index/value pairs (SPARSE), and what s
-// leaves out stays in x − x̂ for the next publish.
+// leaves out stays in x − x̂ for the next publish. Stacked on scaled sign instead: s = a·sign(D)
+// with a = ‖D‖₁/n (0 counts as +), a FULL sends a and one bit per entry (SIGN), and the look-back
+// vector is the ±1 vector.
 // A²CiD² then mixes with x̂_j − x̂_i, identical at both ends, so the swarm's mean is conserved
 // exactly, as without compression.
 // Sans-I/O. Thread: one owner per LbgmPublicCopy.
@@ -28,9 +30,10 @@ enum class LbgmMode : std::uint8_t {
   kFull = 2,
   kReset = 3,
   kSparse = 4,  // a FULL of the top-k entries: [k][k indices, increasing][k values]
+  kSign = 5,    // a FULL of a·sign(D): [a][⌈n/32⌉ words, bit i set where D_i < 0; padding 0]
 };
 
-inline constexpr std::size_t kLbgmModes = 5;
+inline constexpr std::size_t kLbgmModes = 6;
 
 std::string_view lbgmModeName(LbgmMode mode);
 
@@ -118,6 +121,7 @@ struct LbgmUnitStats {
 struct LbgmOptions {
   double delta = kLbgmDefaultDelta;  // reuse when sin²∠ ≤ δ
   double topk = 0;                   // > 0: LBGM on the top ⌈topk·n⌉ entries of each update
+  bool sign = false;                 // LBGM on a·sign(update) (not with topk)
 };
 
 // One directed edge's public copy, as held by the sender (which publishes) or by the receiver
@@ -166,6 +170,9 @@ class LbgmPublicCopy {
   // Keeps the top-k entries of the unit's D in update_ (the rest zeroed) and appends them to
   // `payload` as a SPARSE unit.
   void sparsify(std::size_t u, std::size_t k, std::vector<float>& payload);
+  // Replaces the unit's D in update_ by a·sign(D) and appends a and the sign bits to `payload`
+  // as a SIGN unit.
+  void signify(std::size_t u, std::vector<float>& payload);
 
   std::vector<LbgmUnit> units_;
   LbgmOptions options_;

@@ -29,7 +29,8 @@ LbgmReuse lbgmReuse(const runtime::MetricsRegistry& metrics, std::size_t units) 
   for (std::size_t u = 0; u < units; ++u) {
     const double scalar = metrics.read(unitCounter(u, compression::LbgmMode::kScalar));
     const double full = metrics.read(unitCounter(u, compression::LbgmMode::kFull)) +
-                        metrics.read(unitCounter(u, compression::LbgmMode::kSparse));
+                        metrics.read(unitCounter(u, compression::LbgmMode::kSparse)) +
+                        metrics.read(unitCounter(u, compression::LbgmMode::kSign));
     out.perUnit.push_back(scalar + full > 0 ? scalar / (scalar + full) : 0);
     scalars += scalar;
     fulls += full;
@@ -44,7 +45,8 @@ ExchangeCodec::ExchangeCodec(ExchangeCodecOptions options,
                              runtime::MetricsRegistry& metrics)
     : options_(std::move(options)), numel_(numel), pool_(pool), metrics_(metrics) {
   if (options_.codec == compression::CodecId::kLbgm) {
-    lbgmOptions_ = compression::LbgmOptions{options_.lbgmDelta, options_.lbgmTopk};
+    lbgmOptions_ =
+        compression::LbgmOptions{options_.lbgmDelta, options_.lbgmTopk, options_.lbgmSign};
     compression::requireLbgmDelta(lbgmOptions_.delta);
     compression::requireLbgmTopk(lbgmOptions_.topk);
     compression::requireLbgmGamma(options_.lbgmGamma);

@@ -37,6 +37,7 @@ struct ExchangeCodecOptions {
   std::size_t lbgmMaxEdges = 16;
   double lbgmTopk = 0;     // --lbgm-topk (0: dense publishes)
   double lbgmGamma = 0.5;  // --lbgm-gamma: the consensus step (½: a plain midpoint exchange)
+  bool lbgmSign = false;   // --lbgm-sign: publishes of a·sign(D)
 };
 
 // One side of an exchange, ready to send.
@@ -49,7 +50,7 @@ struct EncodedSnapshot {
 };
 
 // LBGM's reuse rate from the lbgm_unit_total counters: per unit and overall, scalar publishes over
-// scalar + full + sparse ones (0 where a unit has sent none).
+// scalar + full + sparse + sign ones (0 where a unit has sent none).
 struct LbgmReuse {
   std::vector<double> perUnit;
   double overall = 0;
@@ -94,7 +95,7 @@ class ExchangeCodec {
   void forget(runtime::PeerId peer);
 
   // LBGM: the units publishes are made of (empty under other codecs). What each publish chose
-  // per unit is counted in lbgm_unit_total{unit="U",mode="skip|scalar|full|reset|sparse"}.
+  // per unit is counted in lbgm_unit_total{unit="U",mode="skip|scalar|full|reset|sparse|sign"}.
   const std::vector<compression::LbgmUnit>& units() const { return units_; }
 
  private:

@@ -91,6 +91,7 @@ struct RunSettings {
   double lbgmDelta = 0.2;
   double lbgmTopk = 0;
   double lbgmGamma = 0.5;
+  bool lbgmSign = false;
   std::string syncCodec = "raw";
   double lhcCapacity = 0.05;
 
@@ -112,6 +113,7 @@ struct RunSettings {
                        o.lbgmDelta,
                        o.lbgmTopk,
                        o.lbgmGamma,
+                       o.lbgmSign,
                        o.syncCodec,
                        o.lhcCapacity};
   }
@@ -133,7 +135,7 @@ struct RunSettings {
   std::uint64_t hash(std::uint64_t modelSignature, bool independentInit) const {
     return runtime::stableHash(
         fmt::format("model={:016x};n={};topology={};rate={};momentum={};seed={};init={};{};"
-                    "codec={};delta={};topk={};gamma={}",
+                    "codec={};delta={};topk={};gamma={};sign={}",
                     modelSignature,
                     shards,
                     topology,
@@ -145,7 +147,8 @@ struct RunSettings {
                     codec,
                     codec == "lbgm" ? lbgmDelta : 0.0,
                     codec == "lbgm" ? lbgmTopk : 0.0,
-                    codec == "lbgm" ? lbgmGamma : 0.5));
+                    codec == "lbgm" ? lbgmGamma : 0.5,
+                    codec == "lbgm" && lbgmSign));
   }
 
   std::string json(const momentum::AcidParams& acid) const {
@@ -165,6 +168,7 @@ struct RunSettings {
                           {"lbgm_delta", lbgmDelta},
                           {"lbgm_topk", lbgmTopk},
                           {"lbgm_gamma", lbgmGamma},
+                          {"lbgm_sign", lbgmSign},
                           {"sync_codec", syncCodec},
                           {"lhc_capacity", lhcCapacity},
                           {"eta", acid.eta},
@@ -192,6 +196,7 @@ struct RunSettings {
       lbgmDelta = c.value("lbgm_delta", 0.2);
       lbgmTopk = c.value("lbgm_topk", 0.0);
       lbgmGamma = c.value("lbgm_gamma", 0.5);
+      lbgmSign = c.value("lbgm_sign", false);
       syncCodec = c.value("sync_codec", std::string("raw"));
       lhcCapacity = c.value("lhc_capacity", 0.05);
       return momentum::AcidParams{c.at("eta").get<double>(), c.at("alpha_tilde").get<double>()};
@@ -263,6 +268,7 @@ ExchangeCodecOptions makeCodecOptions(const RunSettings& run, const runtime::Fla
   options.lbgmDelta = run.lbgmDelta;
   options.lbgmTopk = run.lbgmTopk;
   options.lbgmGamma = run.lbgmGamma;
+  options.lbgmSign = run.lbgmSign;
   for (const runtime::ParameterInfo& p : flat.layout()) {
     options.tensorSizes.push_back(static_cast<std::size_t>(p.numel));
   }
@@ -662,6 +668,7 @@ PeerSummary Node::run() {
   settings.lbgmDelta = run.lbgmDelta;
   settings.lbgmTopk = run.lbgmTopk;
   settings.lbgmGamma = run.lbgmGamma;
+  settings.lbgmSign = run.lbgmSign;
   const ExchangeCodecOptions codecOptions = makeCodecOptions(run, flat);
   settings.lbgmUnits = compression::lbgmUnits(codecOptions.tensorSizes).size();
   settings.fdaVariant = run.sync == "fda" ? run.fdaVariant : "";

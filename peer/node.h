@@ -75,6 +75,7 @@ struct NodeOptions {
   double lbgmDelta = 0.2;
   double lbgmTopk = 0;     // > 0: LBGM on the top ⌈lbgmTopk·n⌉ entries of each tensor's update
   double lbgmGamma = 0.5;  // LBGM's consensus step γ (½: the midpoint exchange)
+  bool lbgmSign = false;   // LBGM on a·sign(update): one bit per entry (not with lbgmTopk)
   // How global syncs' ring travels: raw (float32 models) or lhc (LHC encodings of the drift from
   // the previous sync's mean, added at every hop without decoding; for sparse updates, with tables
   // sized for lhcCapacity nonzeros per position). Shared by the swarm.

@@ -111,6 +111,7 @@ std::string StatusBoard::statusJson() const {
     codec["lbgm_delta"] = s.lbgmDelta;
     codec["lbgm_topk"] = s.lbgmTopk;
     codec["lbgm_gamma"] = s.lbgmGamma;
+    codec["lbgm_sign"] = s.lbgmSign;
     codec["lbgm_reuse"] = reuse.overall;
     codec["lbgm_reuse_per_unit"] = reuse.perUnit;
     codec["lbgm_resets"] = metrics_.read("lbgm_publishes_total{kind=\"reset\"}");

@@ -38,6 +38,7 @@ struct StatusSettings {
   double lbgmDelta = 0;           // --codec lbgm: δ
   double lbgmTopk = 0;            // --codec lbgm: top-k fraction (0: dense)
   double lbgmGamma = 0.5;         // --codec lbgm: consensus step γ
+  bool lbgmSign = false;          // --codec lbgm: on a·sign(update)
   std::size_t lbgmUnits = 0;      // --codec lbgm: units per publish
 };
 

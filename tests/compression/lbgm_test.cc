@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "compression/float_bits.h"
 #include "runtime/error.h"
 
 namespace murmur::compression {
@@ -275,18 +276,6 @@ TEST(Lbgm, ReceiversRefuseWhatTheyCannotApplyExactly) {
   EXPECT_EQ(fresh.apply(scalar), LbgmApplied::kOutOfSync);
 }
 
-std::uint32_t bitsOf(float word) {
-  std::uint32_t bits = 0;
-  std::memcpy(&bits, &word, sizeof bits);
-  return bits;
-}
-
-float wordOf(std::uint32_t bits) {
-  float word = 0;
-  std::memcpy(&word, &bits, sizeof word);
-  return word;
-}
-
 // The consensus step γ < ½ as views: each end runs the kernel with the roles swapped and gets the
 // same two vectors, so their differences are exact negatives (the mean stays exact), and the
 // exchange moves a model by ≈ γ·(b − a).
@@ -353,12 +342,12 @@ TEST(Lbgm, TopkKeepsWhatItLeavesOutAndBothEndsAgree) {
         continue;
       }
       ++sparse;
-      const std::size_t k = bitsOf(message.payload[word]);
+      const std::size_t k = floatBits(message.payload[word]);
       ASSERT_EQ(k, lbgmTopkCount(unit.numel, topk));
       std::vector<char> chosen(unit.numel, 0);
       float smallest = INFINITY;
       for (std::size_t i = 0; i < k; ++i) {
-        const std::uint32_t index = bitsOf(message.payload[word + 1 + i]);
+        const std::uint32_t index = floatBits(message.payload[word + 1 + i]);
         const float value = message.payload[word + 1 + k + i];
         const std::size_t at = unit.offset + index;
         ASSERT_EQ(value, x[at] - before[at]);  // the entry of D itself
@@ -414,17 +403,17 @@ TEST(Lbgm, MalformedSparseUnitsAreRefused) {
   do {
     sender.publish(model.step().data(), false, message);
   } while (message.units[0].mode != LbgmMode::kSparse);
-  ASSERT_EQ(bitsOf(message.payload[0]), 10U);
+  ASSERT_EQ(floatBits(message.payload[0]), 10U);
   const std::vector<float> held(receiver.values(), receiver.values() + 1000);
   auto refused = [&](const LbgmMessage& bad, const char* what) {
     EXPECT_EQ(receiver.apply(bad), LbgmApplied::kMalformed) << what;
     EXPECT_EQ(std::memcmp(held.data(), receiver.values(), sizeof(float) * 1000), 0) << what;
   };
   LbgmMessage bad = message;
-  bad.payload[0] = wordOf(0);
+  bad.payload[0] = floatFromBits(0);
   refused(bad, "count 0");
   bad = message;
-  bad.payload[0] = wordOf(1001);
+  bad.payload[0] = floatFromBits(1001);
   refused(bad, "count beyond the unit");
   bad = message;
   bad.payload[2] = bad.payload[1];
@@ -433,7 +422,7 @@ TEST(Lbgm, MalformedSparseUnitsAreRefused) {
   std::swap(bad.payload[1], bad.payload[2]);
   refused(bad, "indices out of order");
   bad = message;
-  bad.payload[10] = wordOf(1000);
+  bad.payload[10] = floatFromBits(1000);
   refused(bad, "index out of range");
   bad = message;
   bad.payload[11] = std::nanf("");
@@ -443,6 +432,79 @@ TEST(Lbgm, MalformedSparseUnitsAreRefused) {
   refused(bad, "short payload");
   ASSERT_EQ(receiver.apply(message), LbgmApplied::kApplied);
   EXPECT_EQ(std::memcmp(sender.values(), receiver.values(), sizeof(float) * 1000), 0);
+}
+
+// Test 7 (sign + LBGM): a SIGN unit carries a = mean |D| and one bit per entry, x̂ moves by
+// exactly ±a, the look-back vector is the ±1 vector (0 counts as +1), and both ends agree.
+TEST(Lbgm, SignPublishesOneBitPerEntryAndBothEndsAgree) {
+  const std::vector<LbgmUnit> units = lbgmUnits({300, 20, 5000, 40, 2000});
+  LbgmPublicCopy sender(units, LbgmOptions{0.2, 0, true});
+  LbgmPublicCopy receiver(units, LbgmOptions{0.2, 0, true});
+  DriftingModel model(sender.numel(), 101);
+  LbgmMessage message;
+  std::uint64_t signs = 0;
+  for (int t = 0; t < 500; ++t) {
+    const std::vector<float>& x = model.step();
+    const std::vector<float> before(sender.values(), sender.values() + sender.numel());
+    sender.publish(x.data(), t == 0, message);
+    ASSERT_EQ(receiver.apply(message), LbgmApplied::kApplied) << t;
+    ASSERT_EQ(std::memcmp(sender.values(), receiver.values(), sender.numel() * sizeof(float)), 0);
+    std::size_t word = 0;
+    for (std::size_t u = 0; u < units.size(); ++u) {
+      const LbgmUnit& unit = units[u];
+      const LbgmMode mode = message.units[u].mode;
+      if (mode == LbgmMode::kReset) {
+        word += unit.numel;
+        continue;
+      }
+      ASSERT_NE(mode, LbgmMode::kFull);
+      if (mode != LbgmMode::kSign) {
+        continue;
+      }
+      ++signs;
+      double l1 = 0;
+      for (std::size_t i = 0; i < unit.numel; ++i) {
+        l1 += std::fabs(static_cast<double>(x[unit.offset + i] - before[unit.offset + i]));
+      }
+      const float a = message.payload[word];
+      ASSERT_EQ(a, static_cast<float>(l1 / static_cast<double>(unit.numel)));
+      for (std::size_t i = 0; i < unit.numel; ++i) {
+        const std::size_t at = unit.offset + i;
+        const bool negative = (floatBits(message.payload[word + 1 + i / 32]) >> (i % 32) & 1U) != 0;
+        ASSERT_EQ(negative, x[at] - before[at] < 0) << i;
+        ASSERT_EQ(sender.values()[at], before[at] + (negative ? -a : a));
+        ASSERT_EQ(sender.lookBack()[at], negative ? -1.0F : 1.0F);
+      }
+      word += 1 + (unit.numel + 31) / 32;
+    }
+    ASSERT_EQ(word, message.payload.size());
+  }
+  EXPECT_GT(signs, 1000U);
+  EXPECT_THROW(LbgmPublicCopy(units, LbgmOptions{0.2, 0.1, true}), runtime::Error);
+
+  // A SIGN unit with padding bits set, a non-finite scale or a short payload is refused.
+  LbgmPublicCopy a({{0, 40}}, LbgmOptions{0.2, 0, true});
+  LbgmPublicCopy b({{0, 40}}, LbgmOptions{0.2, 0, true});
+  std::vector<float> x(40, 1.0F);
+  a.publish(x.data(), true, message);
+  ASSERT_EQ(b.apply(message), LbgmApplied::kApplied);
+  for (std::size_t i = 0; i < 40; ++i) {
+    x[i] += i % 3 == 0 ? -0.25F : 0.5F;
+  }
+  a.publish(x.data(), false, message);
+  ASSERT_EQ(message.units[0].mode, LbgmMode::kSign);
+  ASSERT_EQ(message.payload.size(), 3U);
+  LbgmMessage bad = message;
+  bad.payload[2] = floatFromBits(floatBits(bad.payload[2]) | (1U << 9));  // entry 41 of 40
+  EXPECT_EQ(b.apply(bad), LbgmApplied::kMalformed);
+  bad = message;
+  bad.payload[0] = INFINITY;
+  EXPECT_EQ(b.apply(bad), LbgmApplied::kMalformed);
+  bad = message;
+  bad.payload.pop_back();
+  EXPECT_EQ(b.apply(bad), LbgmApplied::kMalformed);
+  ASSERT_EQ(b.apply(message), LbgmApplied::kApplied);
+  EXPECT_EQ(std::memcmp(a.values(), b.values(), sizeof(float) * 40), 0);
 }
 
 }  // namespace

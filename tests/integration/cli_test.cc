@@ -67,6 +67,7 @@ TEST(Cli, BadUsageExitsWithCodeTwoAndSaysWhy) {
        {std::vector<std::string>{"--codec", "lbgm", "--lbgm-delta", "1.5"},
         std::vector<std::string>{"--codec", "lbgm", "--lbgm-topk", "1"},
         std::vector<std::string>{"--codec", "lbgm", "--lbgm-gamma", "0.7"},
+        std::vector<std::string>{"--codec", "lbgm", "--lbgm-sign", "--lbgm-topk", "0.1"},
         std::vector<std::string>{"--codec", "zip"},
         std::vector<std::string>{"--sync-codec", "lossy"},
         std::vector<std::string>{"--sync-codec", "lhc", "--lhc-capacity", "0"}}) {

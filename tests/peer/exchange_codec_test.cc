@@ -27,9 +27,13 @@ struct Side {
        std::uint64_t seed,
        double topk = 0,
        double gamma = 0.5,
-       double delta = 0.5)
+       double delta = 0.5,
+       bool sign = false)
       : pool(kNumel),
-        codec(ExchangeCodecOptions{codec, delta, kTensors, 16, topk, gamma}, kNumel, pool, metrics),
+        codec(ExchangeCodecOptions{codec, delta, kTensors, 16, topk, gamma, sign},
+              kNumel,
+              pool,
+              metrics),
         rng(seed),
         x(kNumel),
         direction(kNumel) {
@@ -159,6 +163,22 @@ TEST(ExchangeCodec, AllFullLbgmMixesWithTheSnapshotsThemselves) {
     scalars += bob.metrics.read(fmt::format("lbgm_unit_total{{unit=\"{}\",mode=\"scalar\"}}", u));
   }
   EXPECT_EQ(scalars, 0.0);
+}
+
+// Sign stacked under LBGM: one bit per entry after the first RESET, identical views at both ends.
+TEST(ExchangeCodec, SignLbgmPublishesABitPerEntryBothEndsHoldAlike) {
+  Side alice(compression::CodecId::kLbgm, 51, 0, 0.25, 0.2, true);
+  Side bob(compression::CodecId::kLbgm, 52, 0, 0.25, 0.2, true);
+  for (int t = 0; t < 100; ++t) {
+    exchange(alice, bob);
+    if (::testing::Test::HasFatalFailure()) {
+      return;
+    }
+  }
+  const double in = alice.metrics.read("codec_bytes_in_total{codec=\"lbgm\"}");
+  const double out = alice.metrics.read("codec_bytes_out_total{codec=\"lbgm\"}");
+  EXPECT_LT(out, in / 100 + in / 25);  // a RESET, then at most 1/32 of the bytes and headers
+  EXPECT_GT(alice.metrics.read("lbgm_unit_total{unit=\"3\",mode=\"sign\"}"), 0.0);
 }
 
 TEST(ExchangeCodec, AnLbgmPublishThatIsLostCostsOneResetNotAMismatch) {

@@ -18,12 +18,16 @@ void addLbgmBenchOptions(CLI::App& app, LbgmBenchOptions& o) {
   app.add_option("--topks", o.topks, "Top-k fractions to stack LBGM on (every δ); 0: none")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--topk-gamma", o.topkGamma, "--lbgm-gamma of the top-k runs")
+  app.add_option("--topk-gamma", o.topkGamma, "--lbgm-gamma of the top-k and sign runs")
+      ->capture_default_str();
+  app.add_option("--sign", o.sign, "Also LBGM on scaled sign at every δ (lbgm_<δ>_sign)")
       ->capture_default_str();
   app.add_option("--topology", o.topology, "Gossip graph of every run")->capture_default_str();
-  app.add_option("--methods",
-                 o.methods,
-                 "Only these runs (raw, fp16, lossless, lbgm_<δ>, lbgm_<δ>_topk_<F>); default: all")
+  app.add_option(
+         "--methods",
+         o.methods,
+         "Only these runs (raw, fp16, lossless, lbgm_<δ>, lbgm_<δ>_topk_<F>, lbgm_<δ>_sign); "
+         "default: all")
       ->delimiter(',');
 }
 
@@ -58,6 +62,20 @@ int lbgmCommand(const LbgmBenchOptions& o, bool json) {
                           "--topology",
                           o.topology}});
     }
+  }
+  for (double delta : o.sign ? o.deltas : std::vector<double>{}) {
+    const std::string d = fmt::format("{:g}", delta);
+    methods.push_back({"lbgm_" + d + "_sign",
+                       "LBGM gossip, δ = " + d + ", on scaled sign",
+                       {"--codec",
+                        "lbgm",
+                        "--lbgm-delta",
+                        d,
+                        "--lbgm-sign",
+                        "--lbgm-gamma",
+                        fmt::format("{:g}", o.topkGamma),
+                        "--topology",
+                        o.topology}});
   }
   std::optional<std::vector<SweepOutcome>> sweep =
       runSweep(o.swarm, methods, o.methods, o.target, "murmur-bench-lbgm");

@@ -15,7 +15,8 @@ struct LbgmBenchOptions {
   double target = 0.85;  // mean local test accuracy to reach
   std::vector<double> deltas = {0.1, 0.2, 0.5, 0.8, 0.95};
   std::vector<double> topks = {0.1};  // LBGM at every δ on these top-k fractions too
-  double topkGamma = 0.25;            // --lbgm-gamma of the top-k runs
+  double topkGamma = 0.25;            // --lbgm-gamma of the top-k and sign runs
+  bool sign = true;                   // LBGM at every δ on scaled sign too
   std::string topology = "complete";
   std::vector<std::string> methods;  // only these runs (empty: all)
 };

@@ -85,12 +85,18 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
                        "--codec lbgm: publish only the largest ⌈F·n⌉ entries of each tensor's "
                        "update (index/value pairs; the rest waits in the error feedback), LBGM "
                        "on top (specs/lbgm.md §3). 0: dense updates"));
+  group(app.add_flag("--lbgm-sign",
+                     o.lbgmSign,
+                     "--codec lbgm: publish a·sign(update) per tensor (a = mean |entry|; one bit "
+                     "per entry, the rest waits in the error feedback), LBGM on top. Not with "
+                     "--lbgm-topk"));
   group(app.add_option("--lbgm-gamma",
                        flags.lbgmGamma,
                        "--codec lbgm: the consensus step γ in (0, 0.5]: an exchange moves each "
                        "model by γ·(partner's public copy − ours); 0.5 is the midpoint. auto: "
-                       "0.5, or 0.25 with --lbgm-topk, whose copies lag far behind the models "
-                       "(0.5 diverges there; smaller top-k fractions need smaller γ)"));
+                       "0.5, or 0.25 with --lbgm-topk or --lbgm-sign, whose copies lag far "
+                       "behind the models (0.5 diverges there; smaller top-k fractions need "
+                       "smaller γ)"));
   group(app.add_option("--sync-codec",
                        o.syncCodec,
                        "How global syncs' ring travels: raw (the models); lossless (shuffle + "
@@ -173,7 +179,7 @@ void finishTrainingOptions(TrainingFlags& flags) {
   MURMUR_REQUIRE(
       o.lbgmDelta > 0 && o.lbgmDelta < 1, "--lbgm-delta must be in (0, 1), got ", o.lbgmDelta);
   if (flags.lbgmGamma == "auto") {
-    o.lbgmGamma = o.lbgmTopk > 0 ? 0.25 : 0.5;
+    o.lbgmGamma = o.lbgmTopk > 0 || o.lbgmSign ? 0.25 : 0.5;
   } else {
     char* end = nullptr;
     o.lbgmGamma = std::strtod(flags.lbgmGamma.c_str(), &end);
@@ -184,6 +190,8 @@ void finishTrainingOptions(TrainingFlags& flags) {
   }
   MURMUR_REQUIRE(
       o.lbgmGamma > 0 && o.lbgmGamma <= 0.5, "--lbgm-gamma must be in (0, 0.5], got ", o.lbgmGamma);
+  MURMUR_REQUIRE(!(o.lbgmSign && o.lbgmTopk > 0),
+                 "--lbgm-sign and --lbgm-topk do not stack: pick one");
   MURMUR_REQUIRE(o.lbgmTopk >= 0 && o.lbgmTopk < 1,
                  "--lbgm-topk must be in [0, 1) (0: off), got ",
                  o.lbgmTopk);
