@@ -1,7 +1,10 @@
 add_library(murmur_warnings INTERFACE)
 target_compile_options(murmur_warnings INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Woverloaded-virtual
-  -Wimplicit-fallthrough $<$<BOOL:${MURMUR_WERROR}>:-Werror>)
+  "$<$<COMPILE_LANGUAGE:CXX>:-Wall;-Wextra;-Wpedantic;-Wshadow=local;-Wnon-virtual-dtor;-Woverloaded-virtual;-Wimplicit-fallthrough>"
+  "$<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${MURMUR_WERROR}>>:-Werror>"
+  # nvcc: warnings of the host compiler too, and errors with MURMUR_WERROR.
+  "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>"
+  "$<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${MURMUR_WERROR}>>:-Werror=all-warnings>")
 
 # murmur_add_library(gossip SRCS ... DEPS ... PRIVATE_DEPS ...)
 function(murmur_add_library name)

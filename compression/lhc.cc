@@ -132,41 +132,43 @@ std::int64_t LhcCodec::quantize(float x) const {
   return static_cast<std::int64_t>(std::nearbyint(static_cast<double>(x) * scale_));
 }
 
-LhcStatus LhcCodec::encode(const float* x, std::uint32_t id, LhcChunk& out) const {
-  const std::uint32_t d = geometry_.positions;
-  out.geometry = geometry_;
-  out.bitmap.assign(bitmapWords(d), 0);
-  out.cells.assign(std::size_t{kLhcHashes} * geometry_.subtableCells, 0);
-  out.contributors.assign(1, id);
-  std::uint64_t checksum = 0;
-  std::uint64_t nnz = 0;
-  const auto limit = static_cast<double>(limit_);
-  for (std::uint32_t p = 0; p < d; ++p) {
-    const float value = x[p];
-    if (value == 0.0F) {
-      continue;  // ±0: free
-    }
-    if (!std::isfinite(value)) {
-      return LhcStatus::kNonFinite;
-    }
-    const double q = std::nearbyint(static_cast<double>(value) * scale_);  // half-to-even
-    if (q == 0) {
-      continue;  // below the quantum: does not enlarge the union
-    }
-    if (std::fabs(q) >= limit) {
-      return LhcStatus::kOverflow;
-    }
-    const auto quantized = static_cast<std::uint64_t>(static_cast<std::int64_t>(q));
-    out.bitmap[p / 64] |= std::uint64_t{1} << (p % 64);
-    ++nnz;
-    for (std::uint32_t j = 0; j < kLhcHashes; ++j) {
-      addSigned(out.cells[cell(j, p)], sign(j, p), quantized);
-    }
-    checksum += quantized * checksumWeight(p);
+void LhcCodec::clear(LhcChunk& chunk) const {
+  chunk.geometry = geometry_;
+  chunk.bitmap.assign(bitmapWords(geometry_.positions), 0);
+  chunk.cells.assign(std::size_t{kLhcHashes} * geometry_.subtableCells, 0);
+  chunk.nnzUpper = 0;
+  chunk.checksum = 0;
+}
+
+void LhcCodec::scatter(std::uint32_t p, std::uint64_t quantized, LhcChunk& chunk) const {
+  chunk.bitmap[p / 64] |= std::uint64_t{1} << (p % 64);
+  for (std::uint32_t j = 0; j < kLhcHashes; ++j) {
+    addSigned(chunk.cells[cell(j, p)], sign(j, p), quantized);
   }
+  chunk.checksum += quantized * checksumWeight(p);
+}
+
+LhcStatus LhcCodec::encode(const float* x, std::uint32_t id, LhcChunk& out) const {
+  clear(out);
+  out.contributors.assign(1, id);
+  std::uint64_t nnz = 0;
+  const LhcStatus status = forEachQuantized(x, [&](std::uint32_t p, std::int64_t q) {
+    scatter(p, static_cast<std::uint64_t>(q), out);
+    ++nnz;
+  });
   out.nnzUpper = nnz;
-  out.checksum = checksum;
-  return LhcStatus::kOk;
+  return status;
+}
+
+void LhcCodec::insert(const std::uint32_t* positions,
+                      const std::int64_t* q,
+                      std::size_t n,
+                      LhcChunk& chunk) const {
+  for (std::size_t i = 0; i < n; ++i) {
+    MURMUR_CHECK(positions[i] < geometry_.positions, "an LHC entry beyond its chunk");
+    scatter(positions[i], static_cast<std::uint64_t>(q[i]), chunk);
+  }
+  chunk.nnzUpper += n;
 }
 
 LhcStatus LhcCodec::add(LhcChunk& acc, const LhcChunk& in) {

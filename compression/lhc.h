@@ -7,6 +7,7 @@
 // by one thread and reused between calls (no allocation once warm).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -105,6 +106,16 @@ class LhcCodec {
   // `out` is unspecified and must not be sent.
   LhcStatus encode(const float* x, std::uint32_t id, LhcChunk& out) const;
 
+  // Adds already quantized entries (positions[i], q[i] ≠ 0, each position at most once) into the
+  // table of `chunk` without touching its contributors: encoding from a list skips the scan.
+  void insert(const std::uint32_t* positions,
+              const std::int64_t* q,
+              std::size_t n,
+              LhcChunk& chunk) const;
+
+  // An empty table of this geometry (no bits, zero cells) for insert().
+  void clear(LhcChunk& chunk) const;
+
   // acc ⊕= in: bitmaps OR, cells and checksums add, contributor sets merge. Requires identical
   // geometry and disjoint contributors; on failure `acc` is unchanged.
   static LhcStatus add(LhcChunk& acc, const LhcChunk& in);
@@ -124,7 +135,41 @@ class LhcCodec {
   // The quantized value round_half_even(x·2^s) an input contributes (0 below the quantum).
   std::int64_t quantize(float x) const;
 
+  // Quantizes x[0..D) and calls visit(p, q) for each position whose q = round_half_even(x·2^s)
+  // is not 0, in ascending p: the one rule every encoder of this geometry follows. ±0 and values
+  // below the quantum are skipped; kNonFinite or kOverflow (|x| ≥ 2^E) stop it.
+  template <typename Visit>
+  LhcStatus forEachQuantized(const float* x, Visit&& visit) const {
+    const auto limit = static_cast<double>(limit_);
+    for (std::uint32_t p = 0; p < geometry_.positions; ++p) {
+      const float value = x[p];
+      if (value == 0.0F) {
+        continue;  // ±0: free
+      }
+      if (!std::isfinite(value)) {
+        return LhcStatus::kNonFinite;
+      }
+      const double q = std::nearbyint(static_cast<double>(value) * scale_);  // half-to-even
+      if (q == 0) {
+        continue;  // below the quantum: does not enlarge the union
+      }
+      if (std::fabs(q) >= limit) {
+        return LhcStatus::kOverflow;
+      }
+      visit(p, static_cast<std::int64_t>(q));
+    }
+    return LhcStatus::kOk;
+  }
+
+  // What the hashes derive from: mix64(runSeed ^ mix64((tensorId << 32) | chunkId)).
+  std::uint64_t chunkSeed() const { return chunkSeed_; }
+
+  // 2^(62−g): every |q| must stay below it.
+  std::int64_t limit() const { return limit_; }
+
  private:
+  void scatter(std::uint32_t p, std::uint64_t quantized, LhcChunk& chunk) const;
+
   std::uint64_t chunkSeed_ = 0;
   LhcGeometry geometry_;
   double scale_ = 1;        // 2^s

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 #include <vector>
 
@@ -91,6 +92,41 @@ double sampleGamma(runtime::Rng& rng, double shape) {
 
 }  // namespace
 
+DatasetFormat datasetFormat(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const auto present = [&](const std::string& name) {
+    return fs::is_regular_file(dir + "/" + name) || fs::is_regular_file(dir + "/" + name + ".gz");
+  };
+  if (present("train-images-idx3-ubyte")) {
+    return DatasetFormat::kIdx;
+  }
+  if (present("data_batch_1.bin") || present("train.bin")) {
+    return DatasetFormat::kCifar;
+  }
+  if (fs::is_regular_file(dir + "/train.pt")) {
+    return DatasetFormat::kTensorFile;
+  }
+  MURMUR_THROW(kInvalidArgument,
+               "dataset not found in ",
+               dir,
+               ": looked for IDX (train-images-idx3-ubyte[.gz]), CIFAR binary (data_batch_1.bin "
+               "or train.bin) and tensor files (train.pt, test.pt). Fashion-MNIST: apt-get "
+               "install dataset-fashion-mnist, then --data /usr/share/datasets/fashion-mnist");
+}
+
+Dataset loadDataset(const std::string& dir, const std::string& split) {
+  MURMUR_REQUIRE(split == "train" || split == "test", "unknown split '", split, "'");
+  switch (datasetFormat(dir)) {
+    case DatasetFormat::kIdx:
+      return loadIdx(dir, split == "train" ? "train" : "t10k");
+    case DatasetFormat::kCifar:
+      return loadCifar(dir, split);
+    case DatasetFormat::kTensorFile:
+      return loadTensorFile(dir + "/" + split + ".pt");
+  }
+  MURMUR_THROW(kInternal, "unhandled dataset format");
+}
+
 struct Dataset::Impl {
   at::Tensor images;
   at::Tensor labels;
@@ -100,7 +136,7 @@ Dataset::Dataset() = default;
 
 Dataset::Dataset(const at::Tensor& images, const at::Tensor& labels, std::int64_t classes)
     : impl_(std::make_shared<Impl>(Impl{images, labels})), classes_(classes) {
-  MURMUR_REQUIRE(images.dim() == 4, "images must be [N, C, H, W]");
+  MURMUR_REQUIRE(images.dim() >= 2, "inputs must be [N, ...] (images [N, C, H, W])");
   MURMUR_REQUIRE(labels.dim() == 1 && labels.size(0) == images.size(0),
                  "labels must be [N] matching the images");
 }

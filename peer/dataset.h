@@ -14,7 +14,7 @@ namespace murmur::peer {
 class Dataset {
  public:
   Dataset();
-  // images: [N, C, H, W] float32 (normalised); labels: [N] int64.
+  // images: inputs [N, ...] float32 (normalised images [N, C, H, W]); labels: [N] int64.
   Dataset(const at::Tensor& images, const at::Tensor& labels, std::int64_t classes);
   ~Dataset();
   Dataset(const Dataset&);
@@ -36,6 +36,32 @@ class Dataset {
 // (split: "train" or "t10k"). Throws Error(kInvalidArgument) naming the file for a missing file,
 // a bad magic number, truncated data or mismatched counts.
 Dataset loadIdx(const std::string& dir, const std::string& split);
+
+// CIFAR's binary format (https://www.cs.toronto.edu/~kriz/cifar.html), split "train" or "test":
+// CIFAR-10 (`data_batch_1..5.bin`, `test_batch.bin`: a label byte, then 3072 bytes of 32x32
+// red, green and blue planes) or CIFAR-100 (`train.bin`, `test.bin`: coarse and fine label
+// bytes; the 100 fine labels are used). Images [N, 3, 32, 32], normalised per channel. Throws
+// Error(kInvalidArgument) naming the file for a missing or truncated file or a label out of range.
+Dataset loadCifar(const std::string& dir, const std::string& split);
+
+// A tensor file saved from Python with torch.save({"inputs": X, "labels": y}, PATH) (or a tuple
+// (X, y)): X float32 [N, ...], y int64 [N] with labels 0..C−1 (C = max + 1). Throws
+// Error(kInvalidArgument) naming the file and what is wrong with it.
+Dataset loadTensorFile(const std::string& path);
+
+// Writes `data` in the format loadTensorFile reads (a dict, readable by torch.load too).
+void saveTensorFile(const Dataset& data, const std::string& path);
+
+enum class DatasetFormat : std::uint8_t { kIdx, kCifar, kTensorFile };
+
+// Which format the dataset in `dir` is in. Throws Error(kInvalidArgument), starting "dataset not
+// found", naming what was looked for.
+DatasetFormat datasetFormat(const std::string& dir);
+
+// A split ("train" or "test") of the dataset in `dir`, whichever format it holds: IDX
+// (`train-images-idx3-ubyte[.gz]`, the test split as `t10k`), CIFAR binary, or tensor files
+// `train.pt` and `test.pt`. Throws Error(kInvalidArgument) naming what was looked for.
+Dataset loadDataset(const std::string& dir, const std::string& split);
 
 // A small synthetic dataset shaped like Fashion-MNIST (tests only): class k images have a bright
 // k-th band, plus noise. Learnable to ~100% in a few hundred steps.

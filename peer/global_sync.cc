@@ -432,8 +432,14 @@ void GlobalSync::finishRing(runtime::TimePoint now) {
 void GlobalSync::codecFailed(runtime::TimePoint now, std::vector<SyncSend>& out) {
   const std::string_view codec = compression::codecName(options_.ringCodec);
   metrics_.counter(fmt::format("sync_codec_fallbacks_total{{codec=\"{}\"}}", codec)).add();
-  retry(
-      now, live_, fmt::format("the {} ring codec could not carry it, so raw", codec).c_str(), out);
+  const std::string why = ring_ ? ring_->codecFailure() : std::string();
+  retry(now,
+        live_,
+        fmt::format("the {} ring codec could not carry it{}, so raw",
+                    codec,
+                    why.empty() ? "" : " (" + why + ")")
+            .c_str(),
+        out);
 }
 
 void GlobalSync::retry(runtime::TimePoint now,
@@ -546,7 +552,9 @@ void GlobalSync::tick(runtime::TimePoint now,
   }
   if (ring_) {
     for (runtime::PeerId id : rankToId_) {
-      if (id != self_ && std::find(live.begin(), live.end(), id) == live.end()) {
+      // A member that said DONE did so after its part of this ring: not a failure.
+      if (id != self_ && std::find(live.begin(), live.end(), id) == live.end() &&
+          std::find(done_.begin(), done_.end(), id) == done_.end()) {
         retry(now, live, fmt::format("{} is gone", nameOf_(id)).c_str(), out);
         return;
       }
@@ -554,6 +562,15 @@ void GlobalSync::tick(runtime::TimePoint now,
     if (now - lastProgress_ > options_.ringTimeout) {
       retry(now, live, "the ring stalled", out);
     }
+  }
+}
+
+void GlobalSync::noteDone(runtime::PeerId member, bool done) {
+  const auto it = std::find(done_.begin(), done_.end(), member);
+  if (done && it == done_.end()) {
+    done_.push_back(member);
+  } else if (!done && it != done_.end()) {
+    done_.erase(it);
   }
 }
 

@@ -119,6 +119,11 @@ class GlobalSync {
             std::uint64_t step,
             std::vector<SyncSend>& out);
 
+  // A member said it finished training (DONE), or came back as a new process (done = false).
+  // A finished member takes part in no new sync, but one that finished after its part of the
+  // running ring (it says DONE only then) has not failed that ring: its sum is on its way.
+  void noteDone(runtime::PeerId member, bool done);
+
   // Whether a chunk we could not send yet still belongs to the running ring (worth a resend).
   bool current(const sync::RingChunk& chunk) const {
     return ring_ && chunk.epoch == ring_->epoch() && chunk.attempt == ring_->attempt();
@@ -199,6 +204,7 @@ class GlobalSync {
   double estimateAtTrigger_ = 0;
   std::uint64_t syncs_ = 0;
   std::vector<runtime::PeerId> live_;
+  std::vector<runtime::PeerId> done_;  // members that said DONE
 
   // The running ring: members by rank (name order), our contribution, progress.
   std::unique_ptr<sync::RingAllReduce> ring_;

@@ -8,17 +8,19 @@
 //
 // Geometry, derived identically on every member without a pre-round: chunks of ≤ 2^20 positions
 // of each ring segment, tables sized for `capacity`·positions union nonzeros, and a scale whose
-// range is 4·max|w_ref| (at least 1): a member whose drift has more nonzeros than the tables hold,
-// or a value beyond the range, reports failure and the sync is retried without LHC; a sum that
-// does not peel is never applied (it fails the same way on every member).
+// range is 4·max|w_ref| (at least 1). Each hop carries each chunk's sum in its smallest form
+// (compression/chunk_sum.h): nothing, an index/value list, an LHC table, or dense float32 once the
+// union outgrows the table. A value beyond the range, or a table that does not peel (rare: two
+// positions sharing all three cells), fails the sync, which is retried raw; nothing is applied.
 // Thread: comm (the ring's owner).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "compression/lhc.h"
+#include "compression/chunk_sum.h"
 #include "runtime/metrics.h"
 #include "sync/ring_segment_codec.h"
 
@@ -48,13 +50,16 @@ class LhcRingCodec final : public sync::RingSegmentCodec {
               float* mean,
               std::size_t n) override;
 
+  // Why the last add or finish returned false (the chunk, the reason, unresolved positions).
+  std::string failure() const override { return failure_; }
+
  private:
-  // The codecs of a segment's chunks (built on first use).
-  const std::vector<compression::LhcCodec>& codecsFor(std::uint32_t segment, std::size_t n);
+  // The summers of a segment's chunks (built on first use).
+  std::vector<compression::ChunkSummer>& summersFor(std::uint32_t segment, std::size_t n);
   bool parse(const std::vector<std::byte>& bytes,
-             const std::vector<compression::LhcCodec>& codecs,
-             std::vector<compression::LhcChunk>& chunks) const;
-  void failed(const char* reason);
+             const std::vector<compression::ChunkSummer>& summers,
+             std::vector<compression::ChunkSum>& sums) const;
+  bool failed(std::uint32_t segment, std::size_t chunk, compression::LhcStatus status);
 
   std::shared_ptr<const std::vector<float>> reference_;
   std::uint32_t rank_;
@@ -62,16 +67,18 @@ class LhcRingCodec final : public sync::RingSegmentCodec {
   double capacity_;
   std::int32_t scaleExp_;
   runtime::MetricsRegistry& metrics_;
-  std::vector<std::vector<compression::LhcCodec>> codecs_;  // by segment
+  std::vector<std::vector<compression::ChunkSummer>> summers_;  // by segment
   std::vector<float> drift_;
-  std::vector<compression::LhcChunk> ours_;
-  std::vector<compression::LhcChunk> theirs_;
-  compression::LhcDecoded decoded_;
+  std::vector<compression::ChunkSum> sums_;
+  std::vector<float> mean_;
+  std::string failure_;
 };
 
-// Bytes of encoded chunks: per chunk, nnzUpper and checksum (u64), the contributor count (u32) and
-// ids (u32, padded to 8 bytes), the bitmap and the cells (u64 words, little-endian).
-void serializeLhcChunks(const std::vector<compression::LhcChunk>& chunks,
+// Bytes of chunk sums: per chunk its form (u8, padded to 4), the contributor count (u32) and ids
+// (u32, padded to 8), then a list's length and checksum (u64), positions (u32, padded to 8) and
+// values (i64); a table's nnzUpper and checksum (u64), bitmap and cells (u64 words); dense float32
+// values (padded to 8); nothing for a zero sum. Little-endian.
+void serializeChunkSums(const std::vector<compression::ChunkSum>& sums,
                         std::vector<std::byte>& out);
 
 }  // namespace murmur::peer

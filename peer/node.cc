@@ -9,6 +9,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 
+#include "compression/chunk_sum.h"
 #include "compression/codec.h"
 #include "compression/lbgm.h"
 #include "gossip/topology.h"
@@ -422,6 +423,16 @@ std::string summaryToJson(const PeerSummary& s) {
     progress.push_back({p.step, p.accuracy, p.bytesSent});
   }
   out["progress_timeline"] = progress;  // [[step, local test accuracy, bytes sent], ...]
+  nlohmann::json points = nlohmann::json::array();
+  for (const PeerSummary::TimelinePoint& p : s.timeline) {
+    points.push_back({{"t", p.seconds},
+                      {"step", p.step},
+                      {"loss", p.loss},
+                      {"accuracy", p.accuracy},
+                      {"bytes_sent", p.bytesSent},
+                      {"partner_distance", p.partnerDistance}});
+  }
+  out["timeline"] = points;  // every timeline point, for plots (murmur report)
   out["codec"] = s.codec;
   out["codec_bytes_in"] = s.codecBytesIn;
   out["codec_bytes_out"] = s.codecBytesOut;
@@ -431,6 +442,7 @@ std::string summaryToJson(const PeerSummary& s) {
   out["sync_codec"] = s.syncCodec;
   out["sync_codec_rings"] = s.syncCodecRings;
   out["sync_codec_fallbacks"] = s.syncCodecFallbacks;
+  out["sync_chunk_forms"] = s.syncChunkForms;
   return out.dump(2);
 }
 
@@ -466,15 +478,14 @@ PeerSummary Node::run() {
   }
   runtime::setLogName(name);
 
-  // Model (same seed on every peer: same initial weights), flattened for single-pass exchanges.
-  std::unique_ptr<Model> model =
-      Model::create(o.model, o.independentInit ? runtime::Rng(o.seed).fork(name).next() : o.seed);
-  runtime::FlatParameters flat(model->parameterNames(), model->parameters());
-
   // Data before anything else: loading takes seconds, and a joiner's model must be fresh.
   Dataset train;
   Dataset test;
-  if (o.model == "bagrec") {
+  if (o.customTrain.size() > 0) {
+    MURMUR_REQUIRE(o.customTest.size() > 0, "custom training data without test data");
+    train = o.customTrain;
+    test = o.customTest;
+  } else if (o.model == "bagrec") {
     // Interactions, not images: generated from the seed (--synthetic sets how many).
     const std::int64_t size = o.syntheticData ? o.syntheticSize : 65536;
     train = syntheticBags(size, kBagItems, o.seed);
@@ -483,9 +494,25 @@ PeerSummary Node::run() {
     train = syntheticDataset(o.syntheticSize, o.seed);
     test = syntheticDataset(std::max<std::int64_t>(o.syntheticSize / 4, 256), o.seed + 1);
   } else {
-    train = loadIdx(o.dataDir, "train");
-    test = loadIdx(o.dataDir, "t10k");
+    train = loadDataset(o.dataDir, "train");
+    test = loadDataset(o.dataDir, "test");
   }
+
+  // Model (same seed on every peer: same initial weights) sized for the data, flattened for
+  // single-pass exchanges.
+  ModelShape shape;
+  shape.input = train.images().sizes().slice(1).vec();
+  shape.classes = std::max(train.classes(), test.classes());
+  std::shared_ptr<Model> model =
+      o.customModel
+          ? o.customModel
+          : Model::create(o.model,
+                          o.independentInit ? runtime::Rng(o.seed).fork(name).next() : o.seed,
+                          shape);
+  if (o.customModel) {
+    checkModelFitsData(*model, train);
+  }
+  runtime::FlatParameters flat(model->parameterNames(), model->parameters());
 
   // Transport and control endpoint: a joiner's admission arrives on them.
   runtime::MetricsRegistry metrics;
@@ -528,7 +555,7 @@ PeerSummary Node::run() {
     JoinRequest request{name,
                         dataAddress,
                         advertised,
-                        o.model,
+                        model->name(),
                         flat.signature(),
                         incarnation,
                         o.joinVersion != 0 ? o.joinVersion : wire::kProtocolVersion};
@@ -605,7 +632,7 @@ PeerSummary Node::run() {
              "α̃={:.4f}{}), rate {}",
              self,
              n,
-             o.model,
+             model->name(),
              flat.numel(),
              myShard.size(),
              run.topology,
@@ -651,7 +678,7 @@ PeerSummary Node::run() {
   settings.name = name;
   settings.address = dataAddress;
   settings.control = advertised;
-  settings.model = o.model;
+  settings.model = model->name();
   settings.parameters = flat.numel();
   settings.steps = o.steps;
   settings.topology = run.topology;
@@ -706,7 +733,7 @@ PeerSummary Node::run() {
   peerOptions.runHash = runHash;
   peerOptions.incarnation = incarnation;
   peerOptions.modelSignature = flat.signature();
-  peerOptions.modelName = o.model;
+  peerOptions.modelName = model->name();
   peerOptions.runConfig = run.json(acid);
   peerOptions.seed = runtime::Rng(o.seed).fork("peer:" + name).next();
   peerOptions.exchange = o.exchange;
@@ -788,8 +815,15 @@ PeerSummary Node::run() {
     Evaluation e = evaluate(*model, test, o.evalSamples);
     lastAccuracy = e.accuracy;
     summary.accuracyTimeline.emplace_back(sinceOrigin(), e.accuracy);
-    summary.progressTimeline.push_back(PeerSummary::ProgressPoint{
-        stepsDone(), e.accuracy, sumCounters(metrics, "bytes_sent_total", kSentKinds)});
+    const auto bytes = sumCounters(metrics, "bytes_sent_total", kSentKinds);
+    summary.progressTimeline.push_back(PeerSummary::ProgressPoint{stepsDone(), e.accuracy, bytes});
+    summary.timeline.push_back(PeerSummary::TimelinePoint{sinceOrigin(),
+                                                          stepsDone(),
+                                                          lossEma,
+                                                          e.accuracy,
+                                                          bytes,
+                                                          state.partnerDistance().value_or(-1)});
+    state.measurePartnerDistance();  // for the next point
     state.skipNextInterval();
   };
   auto progress = [&](const char* phase) {
@@ -1036,6 +1070,13 @@ PeerSummary Node::run() {
       counter(metrics, fmt::format("sync_codec_rings_total{{codec=\"{}\"}}", run.syncCodec));
   summary.syncCodecFallbacks =
       counter(metrics, fmt::format("sync_codec_fallbacks_total{{codec=\"{}\"}}", run.syncCodec));
+  if (run.syncCodec == "lhc") {
+    for (std::uint8_t f = 0; f < compression::kSumForms; ++f) {
+      const std::string_view form = compression::sumFormName(static_cast<compression::SumForm>(f));
+      summary.syncChunkForms[std::string(form)] =
+          counter(metrics, fmt::format("lhc_sum_chunks_total{{form=\"{}\"}}", form));
+    }
+  }
   summary.bytesReceived =
       sumCounters(metrics, "bytes_received_total", {"kind=\"model\"", "kind=\"control\""});
   summary.messagesDropped = droppedMessages(metrics);

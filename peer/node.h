@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,8 +25,13 @@ struct NodeOptions {
   std::string name;              // our entry in `peers` (empty: the entry at `bind`)
   std::string bind;              // address to bind (empty: our entry's address)
   std::vector<PeerEntry> peers;  // the agreed peer list, identical on every peer
-  std::string model = "lenet5";  // mlp | lenet5
+  std::string model = "lenet5";  // a built-in name or a TorchScript file (Model::create)
   std::string dataDir = "/usr/share/datasets/fashion-mnist";
+  // Embedding (peer/embedded_peer.h): your own model and data instead of `model` and `dataDir`.
+  // The model must start from the same weights on every peer (seed before building it).
+  std::shared_ptr<Model> customModel;
+  Dataset customTrain;  // used when non-empty, with customTest
+  Dataset customTest;
   bool syntheticData = false;  // tests: generated data instead of dataDir
   std::int64_t syntheticSize = 4096;
   std::string shard = "iid";  // iid | label-sorted | dirichlet
@@ -117,6 +124,20 @@ struct PeerSummary {
   double alphaTilde = 0.5;
   std::vector<std::pair<double, double>> accuracyTimeline;  // (seconds, local test accuracy)
 
+  // Every timeline point with what a plot needs: time, step, the training loss (EMA), local test
+  // accuracy, bytes sent so far and the last distance to a gossip partner (½‖x_j − x_i‖², −1
+  // before the first measurement).
+  struct TimelinePoint {
+    double seconds = 0;
+    std::int64_t step = 0;
+    double loss = 0;
+    double accuracy = 0;
+    std::uint64_t bytesSent = 0;
+    double partnerDistance = -1;
+  };
+
+  std::vector<TimelinePoint> timeline;
+
   // The same points by work done: (local step, local test accuracy, bytes sent so far).
   struct ProgressPoint {
     std::int64_t step = 0;
@@ -148,6 +169,9 @@ struct PeerSummary {
   std::string syncCodec = "raw";
   std::uint64_t syncCodecRings = 0;
   std::uint64_t syncCodecFallbacks = 0;
+  // --sync-codec lhc: the ring chunks this peer finished, by the form they arrived in (zero, list,
+  // lhc, dense).
+  std::map<std::string, std::uint64_t> syncChunkForms;
   std::string metrics;  // Prometheus text at the end
 };
 

@@ -264,6 +264,7 @@ void Peer::driveMembership(runtime::TimePoint now) {
         .add();
     if (e.from == gossip::MemberState::kLeft && e.to == gossip::MemberState::kAlive) {
       doneFrom_[e.member.value] = false;  // a new process under a name that left: not done yet
+      globalSync_->noteDone(e.member, false);
     }
     const bool bad = e.to == gossip::MemberState::kSuspect || e.to == gossip::MemberState::kDead;
     const runtime::LogLevel level = bad ? runtime::LogLevel::kWarn : runtime::LogLevel::kInfo;
@@ -792,9 +793,11 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
       break;
     case MessageType::kDone:
       doneFrom_[from.value] = true;
+      globalSync_->noteDone(from, true);
       return;
     case MessageType::kFinal:
       doneFrom_[from.value] = true;
+      globalSync_->noteDone(from, true);
       if (average_) {
         if (!average_->contribute(from, model)) {
           drop("unexpected_final", who, "final model not expected from this peer", now);

@@ -37,6 +37,19 @@ void SharedModelState::applyPending() {
       installed_ = Installed{next.epoch, next.mean};
       --installsQueued_;
     } else {
+      if (measureDistance_) {
+        // ½‖x_j − x_i‖² of the snapshots exchanged: with uniformly random partners, n/(n−1)
+        // times the consensus distance (1/n)Σ‖x_k − x̄‖² in expectation.
+        const float* peer = next.peer.as<float>();
+        const float* self = next.self->data();
+        double sum = 0;
+        for (std::size_t i = 0; i < numel_; ++i) {
+          const double d = static_cast<double>(peer[i]) - self[i];
+          sum += d * d;
+        }
+        partnerDistance_ = sum / 2;
+        measureDistance_ = false;
+      }
       state_.mixAndApplyExchange(next.time, next.peer.as<float>(), next.self->data());
     }
     pending_.pop_front();
@@ -59,6 +72,16 @@ std::size_t SharedModelState::gradientStep(runtime::TimePoint now,
   anchorTime_ = t;
   anchorWall_ = now;
   return applied;
+}
+
+void SharedModelState::measurePartnerDistance() {
+  runtime::MutexLock lock(mu_);
+  measureDistance_ = true;
+}
+
+std::optional<double> SharedModelState::partnerDistance() const {
+  runtime::MutexLock lock(mu_);
+  return partnerDistance_;
 }
 
 void SharedModelState::skipNextInterval() {

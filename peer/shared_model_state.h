@@ -41,6 +41,13 @@ class SharedModelState {
   // lock, and advances the step clock. Returns how many queued exchanges were applied.
   std::size_t gradientStep(runtime::TimePoint now, const std::function<void()>& applyUpdate);
 
+  // Measures ½‖x_j − x_i‖² over the next exchange applied (a pass over the model, so only when
+  // asked): the distance to a gossip partner, a local view of the swarm's consensus distance.
+  void measurePartnerDistance();
+
+  // The last measured partner distance (nullopt before any).
+  std::optional<double> partnerDistance() const;
+
   // Compute thread: time spent outside training (evaluation) must not count as a step interval.
   void skipNextInterval();
 
@@ -125,6 +132,8 @@ class SharedModelState {
   runtime::TimePoint anchorWall_ MURMUR_GUARDED_BY(mu_);
   double stepSeconds_ MURMUR_GUARDED_BY(mu_);
   bool skipInterval_ MURMUR_GUARDED_BY(mu_) = true;
+  bool measureDistance_ MURMUR_GUARDED_BY(mu_) = false;
+  std::optional<double> partnerDistance_ MURMUR_GUARDED_BY(mu_);
   std::size_t installsQueued_ MURMUR_GUARDED_BY(mu_) = 0;
   std::optional<Installed> installed_
       MURMUR_GUARDED_BY(mu_);  // the first interval includes start-up

@@ -49,6 +49,11 @@ Trainer::Trainer(Model& model, Dataset train, TrainerOptions options)
   MURMUR_REQUIRE(o.lr >= 0, "learning rate must be ≥ 0, got ", o.lr);
   MURMUR_REQUIRE(o.batch > 0, "batch size must be > 0, got ", o.batch);
   MURMUR_REQUIRE(impl_->train.size() > 0, "the training shard is empty");
+  MURMUR_REQUIRE(o.loss == "cross-entropy" || o.loss == "mse",
+                 "unknown loss '",
+                 o.loss,
+                 "' (expected cross-entropy or mse)");
+  checkModelFitsData(model, impl_->train);
   std::vector<torch::Tensor> params = model.parameters();
   if (o.optimizer == "sgd") {
     impl_->optimizer = std::make_unique<torch::optim::SGD>(
@@ -64,9 +69,9 @@ Trainer::Trainer(Model& model, Dataset train, TrainerOptions options)
   impl_->reshuffle();
   const std::int64_t batch = std::min<std::int64_t>(o.batch, impl_->train.size());
   impl_->batchIndex = torch::empty({batch}, torch::kLong);
-  const torch::Tensor& images = impl_->train.images();
-  impl_->batchImages =
-      torch::empty({batch, images.size(1), images.size(2), images.size(3)}, torch::kFloat);
+  std::vector<std::int64_t> shape = impl_->train.images().sizes().vec();
+  shape[0] = batch;
+  impl_->batchImages = torch::empty(shape, torch::kFloat);
   impl_->batchLabels = torch::empty({batch}, torch::kLong);
   model.setTraining(true);
 }
@@ -87,7 +92,10 @@ double Trainer::computeGradients() {
   torch::index_select_out(s.batchLabels, s.train.labels(), 0, s.batchIndex);
   s.optimizer->zero_grad();
   torch::Tensor logits = s.model.forward(s.batchImages);
-  torch::Tensor loss = torch::nn::functional::cross_entropy(logits, s.batchLabels);
+  torch::Tensor loss =
+      s.options.loss == "mse"
+          ? torch::mse_loss(logits, torch::one_hot(s.batchLabels, logits.size(1)).to(torch::kFloat))
+          : torch::nn::functional::cross_entropy(logits, s.batchLabels);
   loss.backward();
   return loss.item<double>();
 }
@@ -108,6 +116,54 @@ void Trainer::applyUpdate() {
 double Trainer::epochs() const {
   return static_cast<double>(steps_ * impl_->batchIndex.size(0)) /
          static_cast<double>(impl_->train.size());
+}
+
+namespace {
+
+// The line of a LibTorch error that says what went wrong: TorchScript's carry the script's
+// traceback first and "RuntimeError: ..." last, c10's the message first and a backtrace after.
+std::string torchErrorLine(const std::exception& e) {
+  const std::string what = e.what();
+  const std::size_t runtime = what.rfind("RuntimeError: ");
+  const std::size_t start = runtime == std::string::npos ? 0 : runtime + 14;
+  return what.substr(start, what.find('\n', start) - start);
+}
+
+}  // namespace
+
+void checkModelFitsData(Model& model, const Dataset& data) {
+  torch::NoGradGuard noGrad;
+  const std::int64_t n = std::min<std::int64_t>(2, data.size());
+  MURMUR_REQUIRE(n > 0, "no data to check model ", model.name(), " against");
+  const torch::Tensor x = data.images().narrow(0, 0, n);
+  const std::string shape = c10::str(x.sizes());
+  model.setTraining(false);
+  torch::Tensor out;
+  try {
+    out = model.forward(x);
+  } catch (const std::exception& e) {
+    model.setTraining(true);
+    MURMUR_THROW(kInvalidArgument,
+                 "model ",
+                 model.name(),
+                 " does not take the data's inputs (shape ",
+                 shape,
+                 "): ",
+                 torchErrorLine(e));
+  }
+  model.setTraining(true);
+  if (out.dim() != 2 || out.size(0) != n || out.size(1) < data.classes()) {
+    MURMUR_THROW(kInvalidArgument,
+                 "model ",
+                 model.name(),
+                 " returns shape ",
+                 c10::str(out.sizes()),
+                 " for inputs ",
+                 shape,
+                 ": murmur needs logits [N, C] with C ≥ the data's ",
+                 data.classes(),
+                 " classes");
+  }
 }
 
 Evaluation evaluate(Model& model, const Dataset& data, std::int64_t limit) {

@@ -14,13 +14,14 @@
 namespace murmur::peer {
 
 struct TrainerOptions {
-  std::string optimizer = "sgd";   // sgd | adam
-  double lr = 0.05;                // peak learning rate
-  double momentum = 0.9;           // SGD momentum (0 for plain SGD)
-  double weightDecay = 0.0;        // L2 penalty
-  std::int64_t warmupSteps = 100;  // linear warm-up from lr/warmupSteps to lr
-  std::int64_t batch = 32;         // samples per step
-  std::uint64_t seed = 1;          // data order (each peer passes its own)
+  std::string optimizer = "sgd";       // sgd | adam
+  double lr = 0.05;                    // peak learning rate
+  double momentum = 0.9;               // SGD momentum (0 for plain SGD)
+  double weightDecay = 0.0;            // L2 penalty
+  std::int64_t warmupSteps = 100;      // linear warm-up from lr/warmupSteps to lr
+  std::int64_t batch = 32;             // samples per step
+  std::uint64_t seed = 1;              // data order (each peer passes its own)
+  std::string loss = "cross-entropy";  // cross-entropy | mse (against one-hot labels)
 };
 
 struct Evaluation {
@@ -31,7 +32,8 @@ struct Evaluation {
 
 class Trainer {
  public:
-  // The model's parameters must already be in their final storage (FlatParameters).
+  // The model's parameters must already be in their final storage (FlatParameters). Throws
+  // kInvalidArgument when the model does not take the data's inputs (checkModelFitsData).
   Trainer(Model& model, Dataset train, TrainerOptions options);
   ~Trainer();
   Trainer(const Trainer&) = delete;
@@ -53,6 +55,11 @@ class Trainer {
   std::unique_ptr<Impl> impl_;
   std::int64_t steps_ = 0;
 };
+
+// Runs the model on two of the data's samples: throws Error(kInvalidArgument) naming the model,
+// the input shape and what went wrong when it does not accept them or does not return logits
+// [N, C] with C at least the data's classes.
+void checkModelFitsData(Model& model, const Dataset& data);
 
 // Accuracy and mean cross-entropy of the model on the first `limit` samples (all if limit <= 0).
 Evaluation evaluate(Model& model, const Dataset& data, std::int64_t limit = 0);

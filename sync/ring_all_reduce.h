@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -71,6 +72,9 @@ class RingAllReduce {
 
   // The segment codec could not carry this sync (kCodecFailed, or start()): retry without it.
   bool failed() const { return failed_; }
+
+  // What the codec said of its failure ("" when it said nothing).
+  std::string codecFailure() const { return codec_ ? codec_->failure() : std::string(); }
 
   bool encoded() const { return codec_ != nullptr; }
 

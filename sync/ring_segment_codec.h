@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace murmur::sync {
@@ -34,6 +35,9 @@ class RingSegmentCodec {
                       std::size_t members,
                       float* mean,
                       std::size_t n) = 0;
+
+  // Why the last add or finish returned false, for the log ("" when the codec does not say).
+  virtual std::string failure() const { return {}; }
 };
 
 }  // namespace murmur::sync

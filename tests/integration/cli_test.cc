@@ -39,6 +39,17 @@ TEST(Cli, HelpTeachesEveryCommand) {
   }
 }
 
+// `murmur run` as the first of two peers on free loopback ports (the second is never started).
+std::vector<std::string> runFirstOfTwo() {
+  std::vector<int> ports = freePorts(2);
+  return {"run",
+          "--peers",
+          "tcp://127.0.0.1:" + std::to_string(ports[0]) +
+              ",tcp://127.0.0.1:" + std::to_string(ports[1]),
+          "--bind",
+          "tcp://127.0.0.1:" + std::to_string(ports[0])};
+}
+
 TEST(Cli, BadUsageExitsWithCodeTwoAndSaysWhy) {
   TempDir dir;
   Result unknown = runMurmur(dir, {"fly"});
@@ -85,18 +96,37 @@ TEST(Cli, MissingDatasetIsAClearErrorWithCodeTwo) {
   EXPECT_EQ(swarm.code, 2);
   EXPECT_NE(swarm.err.find("dataset not found"), std::string::npos) << swarm.err;
   EXPECT_NE(swarm.err.find("dataset-fashion-mnist"), std::string::npos) << swarm.err;
-  std::vector<int> ports = freePorts(2);
-  Result run = runMurmur(dir,
-                         {"run",
-                          "--peers",
-                          "tcp://127.0.0.1:" + std::to_string(ports[0]) +
-                              ",tcp://127.0.0.1:" + std::to_string(ports[1]),
-                          "--bind",
-                          "tcp://127.0.0.1:" + std::to_string(ports[0]),
-                          "--data",
-                          dir.file("nowhere")});
+  std::vector<std::string> args = runFirstOfTwo();
+  args.insert(args.end(), {"--data", dir.file("nowhere")});
+  Result run = runMurmur(dir, args);
   EXPECT_EQ(run.code, 2);
   EXPECT_NE(run.err.find("not found"), std::string::npos) << run.err;
+}
+
+// Issue 6: a TorchScript model file that is missing or is not TorchScript, or a model that is
+// neither built in nor a .pt file.
+TEST(Cli, BadModelFilesAreClearErrorsWithCodeTwo) {
+  TempDir dir;
+  std::vector<std::string> run = runFirstOfTwo();
+  run.insert(run.end(), {"--synthetic", "256", "--control", "off"});
+  writeFile(dir.file("junk.pt"), "not a zip archive");
+
+  struct Case {
+    std::string model;
+    std::vector<std::string> said;
+  };
+
+  for (const Case& c : {Case{dir.file("missing.pt"), {"missing.pt", "no such file"}},
+                        Case{dir.file("junk.pt"), {"junk.pt", "not a TorchScript module"}},
+                        Case{"lenet5.onnx", {"lenet5.onnx", "TorchScript file ending in .pt"}}}) {
+    std::vector<std::string> args = run;
+    args.insert(args.end(), {"--model", c.model});
+    Result r = runMurmur(dir, args);
+    EXPECT_EQ(r.code, 2) << c.model << ": " << r.err;
+    for (const std::string& word : c.said) {
+      EXPECT_NE(r.err.find(word), std::string::npos) << c.model << ": " << r.err;
+    }
+  }
 }
 
 TEST(Cli, ConfigFileAndEnvironmentFeedTheFlags) {

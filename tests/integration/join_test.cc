@@ -82,6 +82,7 @@ TEST(Join, RefusesAnotherModelAnotherVersionAndATakenNameWithExitCodeFour) {
 
   std::vector<Case> cases = {
       {"other-model", {"--model", "lenet5"}, {"lenet5", "mlp"}},
+      {"script-model", {"--model", scriptLeNet5()}, {"lenet5.pt", "mlp"}},
       {"other-version",
        {"--model", "mlp", "--join-as-version", "9"},
        {"version 9", "version " + std::to_string(peer::wire::kProtocolVersion)}},

@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/arange.h>
+#include <ATen/ops/equal.h>
 #include <ATen/ops/zeros.h>
 #include <gtest/gtest.h>
 
@@ -123,6 +124,105 @@ TEST(LoadIdx, FashionMnistFromDebian) {
   EXPECT_EQ(test.size(), 10000);
   EXPECT_EQ(train.classes(), 10);
   EXPECT_EQ(train.images().size(2), 28);
+}
+
+}  // namespace
+}  // namespace murmur::peer
+
+namespace murmur::peer {
+namespace {
+
+// CIFAR binary records: label byte(s), then 3072 pixel bytes; pixel p of record r is (r + p) % 256.
+std::string cifarRecords(const std::vector<int>& labels, int labelBytes, int first) {
+  std::string out;
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    if (labelBytes == 2) {
+      out.push_back(static_cast<char>(labels[r] / 5));  // a coarse label, unused
+    }
+    out.push_back(static_cast<char>(labels[r]));
+    for (int p = 0; p < 3072; ++p) {
+      out.push_back(static_cast<char>((first + static_cast<int>(r) + p) % 256));
+    }
+  }
+  return out;
+}
+
+TEST(LoadCifar, TenAndHundredRoundTripNormalisedPerChannel) {
+  tests::TempDir ten;
+  tests::writeFile(ten.file("data_batch_1.bin"), cifarRecords({3, 9, 0}, 1, 0));
+  tests::writeFile(ten.file("data_batch_2.bin"), cifarRecords({7, 1}, 1, 3));
+  tests::writeFile(ten.file("test_batch.bin"), cifarRecords({5}, 1, 50));
+  EXPECT_EQ(datasetFormat(ten.path()), DatasetFormat::kCifar);
+  Dataset train = loadDataset(ten.path(), "train");
+  ASSERT_EQ(train.size(), 5);
+  EXPECT_EQ(train.classes(), 10);
+  EXPECT_EQ(train.images().sizes(), (std::vector<std::int64_t>{5, 3, 32, 32}));
+  const std::int64_t* labels = train.labels().data_ptr<std::int64_t>();
+  EXPECT_EQ(std::vector<std::int64_t>(labels, labels + 5),
+            (std::vector<std::int64_t>{3, 9, 0, 7, 1}));
+  // Record 4 (the second of batch 2), blue plane, pixel 10: byte (3 + 1 + 2048 + 10) % 256.
+  const float blue = train.images().data_ptr<float>()[((4 * 3 + 2) * 32 + 0) * 32 + 10];
+  EXPECT_NEAR(blue, ((3 + 1 + 2048 + 10) % 256 / 255.0F - 0.4465F) / 0.2616F, 1e-6);
+  EXPECT_EQ(loadDataset(ten.path(), "test").size(), 1);
+
+  tests::TempDir hundred;
+  tests::writeFile(hundred.file("train.bin"), cifarRecords({73, 99}, 2, 0));
+  tests::writeFile(hundred.file("test.bin"), cifarRecords({4}, 2, 0));
+  Dataset fine = loadDataset(hundred.path(), "train");
+  EXPECT_EQ(fine.classes(), 100);
+  EXPECT_EQ(fine.labels().data_ptr<std::int64_t>()[0], 73) << "the fine label, not the coarse one";
+}
+
+TEST(LoadCifar, TruncatedFilesAndLabelsOutOfRangeNameTheFile) {
+  tests::TempDir dir;
+  std::string records = cifarRecords({1, 2}, 1, 0);
+  tests::writeFile(dir.file("data_batch_1.bin"), records.substr(0, records.size() - 7));
+  tests::writeFile(dir.file("test_batch.bin"), cifarRecords({12}, 1, 0));
+  for (const char* split : {"train", "test"}) {
+    try {
+      loadCifar(dir.path(), split);
+      FAIL() << split << " was accepted";
+    } catch (const runtime::Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(std::string(split) == "train" ? "data_batch_1.bin" : "test_batch.bin"),
+                std::string::npos)
+          << what;
+    }
+  }
+}
+
+TEST(LoadTensorFile, RoundTripsAnyInputShapeAndRefusesOtherFiles) {
+  tests::TempDir dir;
+  at::Tensor x = at::arange(5 * 7, at::TensorOptions().dtype(c10::kFloat)).view({5, 7});
+  at::Tensor y = at::arange(5, at::TensorOptions().dtype(c10::kLong)).remainder(3);
+  saveTensorFile(Dataset(x, y, 3), dir.file("train.pt"));
+  saveTensorFile(Dataset(x.narrow(0, 0, 2), y.narrow(0, 0, 2), 3), dir.file("test.pt"));
+  EXPECT_EQ(datasetFormat(dir.path()), DatasetFormat::kTensorFile);
+  Dataset back = loadDataset(dir.path(), "train");
+  EXPECT_TRUE(back.images().equal(x));
+  EXPECT_TRUE(back.labels().equal(y));
+  EXPECT_EQ(back.classes(), 3);
+  EXPECT_EQ(loadDataset(dir.path(), "test").size(), 2);
+  tests::writeFile(dir.file("junk.pt"), "no pickle here");
+  EXPECT_THROW(loadTensorFile(dir.file("junk.pt")), runtime::Error);
+  EXPECT_THROW(loadTensorFile(dir.file("missing.pt")), runtime::Error);
+}
+
+TEST(LoadDataset, AnEmptyDirectorySaysWhatWasLookedFor) {
+  tests::TempDir dir;
+  try {
+    loadDataset(dir.path(), "train");
+    FAIL() << "an empty directory held a dataset";
+  } catch (const runtime::Error& e) {
+    const std::string what = e.what();
+    for (const char* said : {"dataset not found",
+                             "train-images-idx3-ubyte",
+                             "data_batch_1.bin",
+                             "train.pt",
+                             "dataset-fashion-mnist"}) {
+      EXPECT_NE(what.find(said), std::string::npos) << what;
+    }
+  }
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ TEST(StatusBoard, StatusShowsGlobalSyncsWhenTheRunHasThem) {
   metrics.gauge("fda_theta").set(2.5);
   metrics.counter("sync_codec_rings_total{codec=\"lhc\"}").add(2);
   metrics.counter("sync_codec_fallbacks_total{codec=\"lhc\"}").add(1);
-  metrics.counter("lhc_failed_total{reason=\"capacity\"}").add(1);
+  metrics.counter("lhc_failed_total{reason=\"stalled\"}").add(1);
   StatusSettings fda = settings();
   fda.sync = "fda";
   fda.fdaVariant = "linear";
@@ -93,7 +93,7 @@ TEST(StatusBoard, StatusShowsGlobalSyncsWhenTheRunHasThem) {
   EXPECT_EQ(s["sync"]["codec"], "lhc");
   EXPECT_EQ(s["sync"]["codec_rings"], 2);
   EXPECT_EQ(s["sync"]["codec_fallbacks"], 1);
-  EXPECT_EQ(s["sync"]["lhc_failed"]["capacity"], 1);
+  EXPECT_EQ(s["sync"]["lhc_failed"]["stalled"], 1);
 }
 
 TEST(StatusBoard, StatusShowsTheCodecAndLbgmReusePerUnit) {

@@ -26,6 +26,10 @@ std::string murmurBinary() {
   return MURMUR_BINARY;
 }
 
+std::string embeddedExampleBinary() {
+  return MURMUR_EMBEDDED_EXAMPLE;
+}
+
 std::string fashionMnistDir() {
   const char* env = std::getenv("MURMUR_TEST_DATA");
   return env != nullptr ? env : MURMUR_FASHION_MNIST_DIR;
@@ -34,6 +38,14 @@ std::string fashionMnistDir() {
 bool haveFashionMnist() {
   return std::filesystem::exists(fashionMnistDir() + "/train-images-idx3-ubyte.gz") ||
          std::filesystem::exists(fashionMnistDir() + "/train-images-idx3-ubyte");
+}
+
+std::string scriptLeNet5() {
+  return scriptModelsDir() + "/lenet5.pt";
+}
+
+std::string scriptModelsDir() {
+  return MURMUR_TEST_MODELS_DIR;
 }
 
 TempDir::TempDir() {

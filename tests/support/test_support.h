@@ -14,9 +14,19 @@ namespace murmur::tests {
 // Path of the murmur binary built with the tests.
 std::string murmurBinary();
 
+// Path of tools/examples/embedded_peer.cc's program.
+std::string embeddedExampleBinary();
+
 // Fashion-MNIST directory; tests that need it skip (visibly) when it is absent.
 std::string fashionMnistDir();
 bool haveFashionMnist();
+
+// A TorchScript LeNet-5 (tools/export_models.py, exported at build time when python3-torch is
+// installed, else the committed tests/fixtures/lenet5.pt).
+std::string scriptLeNet5();
+
+// Where the build exported the script's other models (resnet8.pt), when python3-torch was there.
+std::string scriptModelsDir();
 
 // A fresh directory under /tmp, removed with its contents on destruction.
 class TempDir {

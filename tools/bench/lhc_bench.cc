@@ -59,6 +59,7 @@ int lhcCommand(const LhcBenchOptions& options, bool json) {
     report[out.key + "_accuracy"] = out.accuracy;
     if (out.key.rfind("lhc_", 0) == 0) {
       report[out.key + "_fallbacks"] = out.syncCodecFallbacks;
+      report[out.key + "_chunk_forms"] = out.syncChunkForms;
       if (const SweepOutcome* raw = findOutcome(outcomes, "raw_" + out.key.substr(4))) {
         report["raw_over_" + out.key] = raw->bytesTotal / out.bytesTotal;
       }
@@ -77,6 +78,13 @@ int lhcCommand(const LhcBenchOptions& options, bool json) {
       o.target);
   printSweep(outcomes, "fallbk", [](const SweepOutcome& out) { return out.syncCodecFallbacks; });
   for (const SweepOutcome& out : outcomes) {
+    if (!out.syncChunkForms.empty()) {
+      std::printf("  %s ring chunks by form:", out.key.c_str());
+      for (const auto& [form, count] : out.syncChunkForms) {
+        std::printf(" %s %.0f", form.c_str(), count);
+      }
+      std::printf("\n");
+    }
     const std::string key = "raw_over_" + out.key;
     if (report.contains(key)) {
       std::printf("  raw / %s total bytes: %.2fx\n", out.key.c_str(), report[key].get<double>());

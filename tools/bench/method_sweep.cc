@@ -24,6 +24,10 @@ SweepOutcome measure(const SweepMethod& method, const SwarmRun& run, double targ
     out.lbgmReuse += peer.value("lbgm_reuse", 0.0) / peers;
     out.consensusDistance = peer.value("consensus_distance_final", 0.0);
     out.syncCodecFallbacks += peer.value("sync_codec_fallbacks", 0.0);
+    const nlohmann::json forms = peer.value("sync_chunk_forms", nlohmann::json::object());
+    for (const auto& [form, count] : forms.items()) {
+      out.syncChunkForms[form] += count.get<double>();
+    }
     bool reached = false;
     for (const nlohmann::json& point : peer["progress_timeline"]) {
       if (point[1].get<double>() >= target) {

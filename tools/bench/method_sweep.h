@@ -2,6 +2,7 @@
 // each cost to reach a test accuracy: the shared core of murmur-bench fda and lbgm.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct SweepOutcome {
   double lbgmReuse = 0;                 // mean per peer (--codec lbgm)
   double consensusDistance = 0;         // before the final average
   double syncCodecFallbacks = 0;        // all peers: syncs --sync-codec lhc retried raw
+  std::map<std::string, double> syncChunkForms;  // all peers: LHC ring chunks by form
 };
 
 // Runs the methods whose keys are in `only` (all if empty) in turn under `<tmp>/<dirName>/<key>`.

@@ -21,7 +21,7 @@ Usage:
   murmur top     --control HOST:PORT       live table of every member
   murmur leave   --control HOST:PORT       ask a peer to leave gracefully
   murmur keygen  --out DIR                 a swarm key for --swarm-key (encrypted, authenticated)
-  murmur report  peer0.json peer1.json ... the swarm report from peers run separately
+  murmur report  RUN_DIR | peer*.json     the swarm report and its plots (SVG) of a run
   murmur <command> --help                  every option, with its default
 
 Start here:   murmur swarm          (4 peers, LeNet-5 on Fashion-MNIST, about two minutes)

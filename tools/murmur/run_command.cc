@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "peer/node.h"
+#include "peer/embedded_peer.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "tools/murmur/cli_layers.h"
@@ -108,17 +108,18 @@ int runCommand(const std::vector<std::string>& args) {
         std::fflush(stdout);
       };
     }
-    peer::Node node(flags.node);
+    peer::EmbeddedPeer node(flags.node);
     StopOnSignal stop([&](int signal) {
       if (signal == kFinishSignal) {
         MURMUR_LOG(kInfo, "peer", "finishing training now and joining the final average");
-        node.requestStop();
+        node.finishTraining();
       } else {
         MURMUR_LOG(kInfo, "peer", "leaving the swarm on request (again to quit at once)");
-        node.requestLeave();
+        node.leave();
       }
     });
-    peer::PeerSummary summary = node.run();
+    node.start();
+    peer::PeerSummary summary = node.wait();
     if (!summaryJson.empty()) {
       std::ofstream out(summaryJson);
       out << peer::summaryToJson(summary) << "\n";

@@ -10,9 +10,11 @@
 #include <map>
 #include <sstream>
 
+#include "peer/dataset.h"
 #include "runtime/error.h"
 #include "tools/murmur/cli_layers.h"
 #include "tools/murmur/commands.h"
+#include "tools/murmur/run_plots.h"
 #include "tools/murmur/signals.h"
 #include "tools/murmur/swarm_report.h"
 #include "tools/murmur/training_options.h"
@@ -174,16 +176,8 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
   double start = unixNow();
   try {
     finishTrainingOptions(flags);
-    if (!flags.node.syntheticData) {
-      // Fail here, once, rather than in every peer.
-      for (const char* file : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"}) {
-        std::string base = flags.node.dataDir + "/" + file;
-        MURMUR_REQUIRE(std::filesystem::exists(base) || std::filesystem::exists(base + ".gz"),
-                       "dataset not found: ",
-                       base,
-                       "[.gz] (Fashion-MNIST: apt-get install dataset-fashion-mnist, or pass "
-                       "--data DIR)");
-      }
+    if (!flags.node.syntheticData && flags.node.model != "bagrec") {
+      peer::datasetFormat(flags.node.dataDir);  // fail here, once, rather than in every peer
     }
     if (runDir.empty()) {
       runDir = defaultRunDir();
@@ -350,6 +344,17 @@ int swarmCommand(const std::vector<std::string>& args, const std::string& selfEx
       out << swarmReportJson(report) << "\n";
       MURMUR_REQUIRE(out.good(), "cannot write --summary-json ", summaryJson);
       std::fprintf(stdout, "summary written to %s\n", summaryJson.c_str());
+    }
+    std::vector<nlohmann::json> docs;
+    for (const std::string& text : summaries) {
+      docs.push_back(nlohmann::json::parse(text, nullptr, false));
+    }
+    const std::string plot = runDir + "/report.svg";
+    if (writeRunPlot(docs, runPlotTitle(runDir), plot)) {
+      std::fprintf(stdout,
+                   "plots written to %s (murmur report %s draws them again)\n",
+                   plot.c_str(),
+                   runDir.c_str());
     }
     bool ok = true;
     for (const Child& c : children) {

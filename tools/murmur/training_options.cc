@@ -6,6 +6,8 @@
 #include "runtime/error.h"
 #include "runtime/log.h"
 
+#include <fmt/format.h>
+
 namespace murmur::tools {
 
 void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
@@ -13,14 +15,35 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
   auto group = [&](CLI::Option* option) { option->group(kTrainingGroup)->capture_default_str(); };
   group(app.add_option("--model",
                        o.model,
-                       "Model to train: mlp or lenet5 (images), or bagrec (a recommender on "
+                       "Model to train: mlp, lenet5, resnet8 or resnet20 (images; sized for the "
+                       "data), bagrec (a recommender on "
                        "generated bags of item ids: sparse updates under --momentum 0, for "
-                       "--sync-codec lhc)")
-            ->check(CLI::IsMember({"mlp", "lenet5", "bagrec"})));
+                       "--sync-codec lhc), or FILE.pt, a TorchScript module exported from "
+                       "Python with torch.jit.save (tools/export_models.py); every peer needs "
+                       "the same file: it holds the initial weights")
+            ->check(CLI::Validator(
+                [](const std::string& value) -> std::string {
+                  const std::vector<std::string> builtin = peer::builtinModelNames();
+                  if (std::find(builtin.begin(), builtin.end(), value) != builtin.end() ||
+                      (value.size() > 3 && value.compare(value.size() - 3, 3, ".pt") == 0)) {
+                    return {};
+                  }
+                  return "'" + value + "' is neither a built-in model (" +
+                         fmt::format("{}", fmt::join(builtin, ", ")) +
+                         ") nor a TorchScript file ending in .pt";
+                },
+                "MODEL")));
+  group(app.add_option("--loss",
+                       o.trainer.loss,
+                       "Training loss: cross-entropy, or mse (against one-hot labels)")
+            ->check(CLI::IsMember({"cross-entropy", "mse"})));
   group(app.add_option("--data",
                        o.dataDir,
-                       "Directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] "
-                       "(Fashion-MNIST: apt-get install dataset-fashion-mnist)"));
+                       "Dataset directory: IDX ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; "
+                       "Fashion-MNIST: apt-get install dataset-fashion-mnist), CIFAR-10/100 "
+                       "binary (data_batch_N.bin and test_batch.bin, or train.bin and test.bin) "
+                       "or tensor files train.pt and test.pt (torch.save({\"inputs\": X, "
+                       "\"labels\": y}))"));
   group(app.add_option("--synthetic",
                        flags.synthetic,
                        "Train on N generated samples instead of --data (for tests; 0: off)"));
@@ -101,14 +124,16 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
                        o.syncCodec,
                        "How global syncs' ring travels: raw (the models); lossless (shuffle + "
                        "zstd, the same mean as raw, ~1.2x fewer bytes: for slow links); or lhc "
-                       "(lossless homomorphic compression of each member's change since the last "
-                       "sync, summed at every hop without decoding: for sparse updates such as "
-                       "embeddings under plain SGD). A sync the codec cannot carry is retried raw")
+                       "(each member's change since the last sync as exact sums, each chunk as "
+                       "an index/value list, a lossless homomorphic table, or dense once its "
+                       "union outgrows the table: for sparse updates such as embeddings under "
+                       "plain SGD). A sync the codec cannot carry is retried raw")
             ->check(CLI::IsMember({"raw", "lossless", "lhc"})));
   group(app.add_option("--lhc-capacity",
                        o.lhcCapacity,
                        "--sync-codec lhc: nonzeros per position the tables are sized for (the "
-                       "union over the members of the change since the last sync)"));
+                       "union over the members of the change since the last sync); a chunk "
+                       "whose union outgrows it travels as a list or dense instead"));
   group(app.add_option("--steps", o.steps, "Gradient steps each peer takes"));
   group(app.add_option("--batch", o.trainer.batch, "Samples per gradient step"));
   group(app.add_option("--lr", o.trainer.lr, "Peak learning rate"));
