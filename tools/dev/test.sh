@@ -53,8 +53,10 @@ cmake --build build-tsan -j "$jobs" --target "${tsan_suites[@]}"
 
 stage "tests: ThreadSanitizer"
 # Each suite runs whole, directly: a failure or a TSan report makes its binary exit non-zero.
+# ignore_noninstrumented_modules: libzmq's I/O thread calls libstdc++ (uninstrumented), whose
+# memcmp on a zmq-owned string TSan once reported with no libzmq frame left to suppress by.
 for suite in "${tsan_suites[@]}"; do
-  TSAN_OPTIONS="halt_on_error=1:suppressions=$PWD/tests/tsan.supp" \
+  TSAN_OPTIONS="halt_on_error=1:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp" \
     "build-tsan/tests/$suite" --gtest_brief=1
 done
 
