@@ -72,11 +72,13 @@ TEST(Sync, FourPeersWithFdaLearnFashionMnistAndShareEverySyncedModel) {
   }
   TempDir dir;
   std::vector<nlohmann::json> peers = runSwarm(
-      dir, {"--sync", "fda", "--no-gossip", "--steps", "1500", "--data", fashionMnistDir()});
+      dir, {"--sync", "fda", "--no-gossip", "--steps", "2000", "--data", fashionMnistDir()});
   ASSERT_EQ(peers.size(), 4U);
   nlohmann::json swarm = readJson(dir.file("swarm.json"));
+  // 2000 steps (~1.07 epochs per peer): 0.853-0.860 at 1500 steps left too little margin on a
+  // loaded 2-core machine (0.838 once); 2000 steps measured 0.868 with two swarms at once.
   EXPECT_GE(swarm["test_accuracy_avg_model"].get<double>(), 0.85) << swarm.dump(2);
-  const double everyStepBytes = 1500 * 2.0 * 3 / 4 * 61706 * 4;  // ring all-reduce per peer
+  const double everyStepBytes = 2000 * 2.0 * 3 / 4 * 61706 * 4;  // ring all-reduce per peer
   for (const nlohmann::json& s : peers) {
     EXPECT_GE(s["syncs"].get<std::uint64_t>(), 2U) << s.dump(2);
     EXPECT_EQ(s["bytes_sent_by_kind"]["model"], 0) << "gossip is off";
