@@ -26,6 +26,10 @@ std::string murmurBinary() {
   return MURMUR_BINARY;
 }
 
+std::string murmurSimBinary() {
+  return MURMUR_SIM_BINARY;
+}
+
 std::string embeddedExampleBinary() {
   return MURMUR_EMBEDDED_EXAMPLE;
 }

@@ -14,6 +14,9 @@ namespace murmur::tests {
 // Path of the murmur binary built with the tests.
 std::string murmurBinary();
 
+// The murmur-sim executable of this build.
+std::string murmurSimBinary();
+
 // Path of tools/examples/embedded_peer.cc's program.
 std::string embeddedExampleBinary();
 

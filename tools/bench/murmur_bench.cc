@@ -29,6 +29,7 @@
 #include "tools/bench/lbgm_bench.h"
 #include "tools/bench/lhc_bench.h"
 #include "tools/bench/raw_zmq.h"
+#include "tools/bench/sim_bench.h"
 #include "tools/bench/swarm_runs.h"
 #include "tools/common/malloc_tuning.h"
 
@@ -282,7 +283,15 @@ int main(int argc, char** argv) {
       "lhc", "Sync-ring bytes with --sync-codec raw vs lhc on sparse updates (bagrec)");
   murmur::bench::addLhcBenchOptions(*lhcCommand, lhc);
   lhcCommand->add_flag("--json", json, "One JSON object on stdout");
+  murmur::bench::SimBenchOptions simOptions;
+  CLI::App* simCommand = app.add_subcommand(
+      "sim", "murmur-sim on the A²CiD² spec's scenarios, beside its numbers; speed at 1024 peers");
+  murmur::bench::addSimBenchOptions(*simCommand, simOptions);
+  simCommand->add_flag("--json", json, "One JSON array on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (simCommand->parsed()) {
+    return murmur::bench::simCommand(simOptions, json);
+  }
   if (lhcCommand->parsed()) {
     return murmur::bench::lhcCommand(lhc, json);
   }

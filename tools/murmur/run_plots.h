@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/murmur/svg_plot.h"
+#include "tools/common/svg_plot.h"
 
 #include <nlohmann/json.hpp>
 

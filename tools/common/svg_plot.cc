@@ -1,4 +1,4 @@
-#include "tools/murmur/svg_plot.h"
+#include "tools/common/svg_plot.h"
 
 #include <algorithm>
 #include <array>

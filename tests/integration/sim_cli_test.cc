@@ -1,0 +1,99 @@
+// murmur-sim as a user meets it: --help that teaches, the JSON summary, the CSV and SVG it writes,
+// and clear refusals of bad flags (exit code 2).
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/peer_processes.h"
+#include "tests/support/test_support.h"
+
+#include <nlohmann/json.hpp>
+
+namespace murmur::tests {
+namespace {
+
+Result runSim(const TempDir& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), murmurSimBinary());
+  ChildProcess child(args, dir.file("sim.out"), dir.file("sim.err"));
+  std::optional<int> code = child.waitFor(std::chrono::milliseconds(120000));
+  EXPECT_TRUE(code.has_value()) << "murmur-sim did not exit";
+  return Result{code.value_or(-1), readFile(dir.file("sim.out")), readFile(dir.file("sim.err"))};
+}
+
+TEST(SimCli, HelpTeachesTheModelAndTheFlags) {
+  TempDir dir;
+  Result help = runSim(dir, {"--help"});
+  EXPECT_EQ(help.code, 0);
+  for (const char* text : {"--peers",
+                           "--topology",
+                           "--rate",
+                           "--no-momentum",
+                           "--workload",
+                           "--until",
+                           "--json",
+                           "--csv",
+                           "--plot",
+                           "--latency-ms",
+                           "--bandwidth-mbps",
+                           "--loss",
+                           "--stragglers",
+                           "--crash",
+                           "mean gradient interval",
+                           "Examples"}) {
+    EXPECT_NE(help.out.find(text), std::string::npos) << text;
+  }
+}
+
+TEST(SimCli, PrintsJsonAndWritesTheSeriesAndThePlot) {
+  TempDir dir;
+  Result r = runSim(dir,
+                    {"--peers",
+                     "16",
+                     "--workload",
+                     "quadratic",
+                     "--until",
+                     "50",
+                     "--json",
+                     "--csv",
+                     dir.file("series.csv"),
+                     "--plot",
+                     dir.file("sim.svg")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  for (const char* key : {"consensus_distance", "bytes_total", "loss", "accuracy"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_GT(j["bytes_total"].get<std::uint64_t>(), 0U);
+  EXPECT_TRUE(j["loss"].is_number());
+  std::string csv = readFile(dir.file("series.csv"));
+  EXPECT_EQ(csv.rfind("time,consensus_distance,loss,bytes,exchanges\n", 0), 0U);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 52) << "header and t = 0 .. 50";
+  std::string svg = readFile(dir.file("sim.svg"));
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.find("consensus distance over bytes"), std::string::npos);
+  EXPECT_NE(svg.find("loss over time"), std::string::npos);
+}
+
+TEST(SimCli, BadFlagsAreClearErrorsWithCodeTwo) {
+  TempDir dir;
+
+  struct Case {
+    std::vector<std::string> args;
+    const char* says;
+  };
+
+  for (const Case& c : {Case{{"--workload", "mnist"}, "--workload"},
+                        Case{{"--rate", "0"}, "--rate"},
+                        Case{{"--plot", "x.png"}, "SVG"},
+                        Case{{"--stragglers", "half"}, "SHARE:VALUE"},
+                        Case{{"--topology", "exponential", "--peers", "12"}, "power-of-two"},
+                        Case{{"--topology", dir.file("missing.txt")}, "missing.txt"}}) {
+    Result r = runSim(dir, c.args);
+    EXPECT_EQ(r.code, 2) << c.args[0] << ": " << r.err;
+    EXPECT_NE((r.err + r.out).find(c.says), std::string::npos) << c.args[0] << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace murmur::tests

@@ -1,0 +1,136 @@
+#include "tools/bench/sim_bench.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "tools/sim/simulation.h"
+
+#include <nlohmann/json.hpp>
+
+namespace murmur::bench {
+namespace {
+
+struct Scenario {
+  const char* name;
+  std::uint32_t peers;
+  const char* topology;
+  const char* workload;
+  double until;
+  double burnIn;   // 0: the value at `until` (decay); else the mean after burn-in
+  double spec[3];  // the spec's baseline r=1, baseline r=2, A²CiD² r=1
+};
+
+// specs/a2cid2.md §6.
+const Scenario kScenarios[] = {
+    {"(a) decay", 64, "ring", "decay", 400, 0, {7.4e-2, 1.1e-2, 1.9e-10}},
+    {"(a) decay", 32, "ring", "decay", 150, 0, {3.3e-2, 1.6e-3, 1.0e-6}},
+    {"(a) decay", 64, "exponential", "decay", 30, 0, {2.4e-6, 3.6e-11, 2.7e-6}},
+    {"(b) drift", 16, "ring", "drift", 3000, 500, {3.6, 0.94, 0.72}},
+    {"(b) drift", 32, "ring", "drift", 3000, 500, {0, 0, 0}},
+    {"(b) drift", 64, "ring", "drift", 3000, 500, {773, 213, 14.7}},
+    {"(b) drift", 64, "exponential", "drift", 3000, 500, {0.106, 0.029, 0.071}},
+    {"(c) noise", 64, "ring", "noise", 3000, 500, {9.74, 5.21, 9.62}},
+};
+
+double run(const Scenario& s, bool momentum, double rate, int seeds) {
+  double total = 0;
+  for (int seed = 1; seed <= seeds; ++seed) {
+    sim::SimOptions o;
+    o.peers = s.peers;
+    o.topology = s.topology;
+    o.workload = s.workload;
+    o.until = s.until;
+    o.burnIn = s.burnIn;
+    o.momentum = momentum;
+    o.rate = rate;
+    o.seed = static_cast<std::uint64_t>(seed);
+    sim::SimResult r = sim::simulate(o);
+    total += s.burnIn > 0 ? r.consensusDistanceMean : r.consensusDistance;
+  }
+  return total / seeds;
+}
+
+}  // namespace
+
+void addSimBenchOptions(CLI::App& app, SimBenchOptions& options) {
+  app.add_option("--seeds", options.seeds, "Seeds averaged per value")->capture_default_str();
+  app.add_option("--scale-peers", options.scalePeers, "Peers of the speed run")
+      ->capture_default_str();
+  app.add_option("--scale-until", options.scaleUntil, "Time units of the speed run")
+      ->capture_default_str();
+}
+
+int simCommand(const SimBenchOptions& options, bool json) {
+  nlohmann::json out = nlohmann::json::array();
+  if (!json) {
+    std::printf("%-10s %-15s %-28s %-28s %-28s %s\n",
+                "scenario",
+                "graph",
+                "baseline r=1 (spec)",
+                "baseline r=2 (spec)",
+                "A2CiD2 r=1 (spec)",
+                "r=2 / A2CiD2 (spec)");
+  }
+  for (const Scenario& s : kScenarios) {
+    double b1 = run(s, false, 1, options.seeds);
+    double b2 = run(s, false, 2, options.seeds);
+    double acid = run(s, true, 1, options.seeds);
+    std::string graph = std::string(s.topology) + " " + std::to_string(s.peers);
+    if (json) {
+      out.push_back({{"scenario", s.name},
+                     {"graph", graph},
+                     {"baseline_r1", b1},
+                     {"baseline_r2", b2},
+                     {"acid_r1", acid},
+                     {"spec", {s.spec[0], s.spec[1], s.spec[2]}}});
+      continue;
+    }
+    auto cell = [](double v, double spec) {
+      char text[64];
+      if (spec > 0) {
+        std::snprintf(text, sizeof text, "%.3g (%.3g)", v, spec);
+      } else {
+        std::snprintf(text, sizeof text, "%.3g (-)", v);
+      }
+      return std::string(text);
+    };
+    char specRatio[32] = "-";
+    if (s.spec[2] > 0) {
+      std::snprintf(specRatio, sizeof specRatio, "%.3gx", s.spec[1] / s.spec[2]);
+    }
+    std::printf("%-10s %-15s %-28s %-28s %-28s %.3gx (%s)\n",
+                s.name,
+                graph.c_str(),
+                cell(b1, s.spec[0]).c_str(),
+                cell(b2, s.spec[1]).c_str(),
+                cell(acid, s.spec[2]).c_str(),
+                b2 / acid,
+                specRatio);
+  }
+  sim::SimOptions scale;
+  scale.peers = static_cast<std::uint32_t>(options.scalePeers);
+  scale.workload = "drift";
+  scale.until = options.scaleUntil;
+  auto start = std::chrono::steady_clock::now();
+  sim::SimResult r = sim::simulate(scale);
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (json) {
+    out.push_back({{"scale_peers", scale.peers},
+                   {"until", scale.until},
+                   {"events", r.events},
+                   {"wall_seconds", wall}});
+    std::printf("%s\n", out.dump().c_str());
+  } else {
+    std::printf("\nspeed: %u peers, ring, drift, t=%g: %llu events in %.2f s (%.2f M events/s)\n",
+                scale.peers,
+                scale.until,
+                static_cast<unsigned long long>(r.events),
+                wall,
+                r.events / wall / 1e6);
+  }
+  return 0;
+}
+
+}  // namespace murmur::bench

@@ -1,0 +1,20 @@
+// murmur-bench sim: specs/a2cid2.md §6's scenarios in murmur-sim (the peers' own gossip and
+// momentum code on virtual time), beside the spec's numbers, with the ratios that carry the
+// claims; and the simulator's own speed at 1024 peers.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace murmur::bench {
+
+struct SimBenchOptions {
+  int seeds = 2;          // each value is the mean over seeds 1..seeds (the spec: 2)
+  int scalePeers = 1024;  // the speed run: this many peers, scalar drift, ring
+  double scaleUntil = 100;
+};
+
+void addSimBenchOptions(CLI::App& app, SimBenchOptions& options);
+
+int simCommand(const SimBenchOptions& options, bool json);
+
+}  // namespace murmur::bench

@@ -1,0 +1,216 @@
+// murmur-sim: hundreds to thousands of peers on a virtual clock, running the peers' own gossip
+// handshake, exchange credits and A²CiD² momentum over a modelled network, in one process.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "runtime/error.h"
+#include "tools/sim/sim_report.h"
+#include "tools/sim/simulation.h"
+
+#include <CLI/CLI.hpp>
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+constexpr const char* kFooter = R"(
+Time is virtual: one time unit is one mean gradient interval (--step-ms of virtual time), and
+every peer takes Poisson gradient events at rate 1 (stragglers slower). Exchanges follow the real
+peers' rules: credits earned at Poisson(r) per step, PROPOSE/ACCEPT/BUSY/PARAMS with the real
+timeouts and back-off, snapshot deltas, A²CiD² constants from the topology's spectrum.
+
+Workloads: decay (x_i(0) = cos(2 pi i/n), no gradients), drift (a kick of -0.1 cos(2 pi i/n) per
+gradient), noise (white noise --noise per gradient), quadratic (f_i = |x - b_i|^2/2 with
+heterogeneous optima, SGD at --lr with gradient noise --noise; loss = mean suboptimality).
+
+Examples:
+  murmur-sim --peers 64 --workload drift --until 3000 --burn-in 500 --json
+  murmur-sim --peers 64 --workload drift --until 3000 --burn-in 500 --no-momentum --rate 2 --json
+  murmur-sim --peers 1024 --topology exponential --workload noise --until 100 --plot sim.svg
+  murmur-sim --peers 32 --workload quadratic --bandwidth-mbps 10 --model-bytes 246824 \
+             --stragglers 0.25:4 --crash 0.1@50 --csv series.csv
+)";
+
+// "F:X" → (F, X), for --stragglers and --slow-links; "F@T" for --crash.
+std::pair<double, double> splitPair(const std::string& text, char separator, const char* flag) {
+  std::size_t at = text.find(separator);
+  try {
+    if (at != std::string::npos) {
+      return {std::stod(text.substr(0, at)), std::stod(text.substr(at + 1))};
+    }
+  } catch (const std::exception&) {
+  }
+  throw CLI::ValidationError(flag,
+                             "expected SHARE" + std::string(1, separator) + "VALUE, e.g. 0.25" +
+                                 separator + "4, not '" + text + "'");
+}
+
+bool writeFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary);
+  out << contents;
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "murmur-sim: cannot write %s\n", path.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  murmur::sim::SimOptions o;
+  CLI::App app{"murmur-sim: a murmur swarm of many peers on a virtual clock, in one process"};
+  app.footer(kFooter);
+  app.add_option("--peers", o.peers, "number of peers")
+      ->capture_default_str()
+      ->check(CLI::Range(2U, 1U << 20));
+  app.add_option("--topology", o.topology, "ring | exponential | complete | an edge-list file")
+      ->capture_default_str();
+  app.add_option("--rate", o.rate, "r: exchanges each peer takes part in per gradient step")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  bool noMomentum = false;
+  app.add_flag("--no-momentum", noMomentum, "the baseline: plain midpoint gossip, no A²CiD²");
+  app.add_option("--workload", o.workload, "decay | drift | noise | quadratic")
+      ->capture_default_str()
+      ->check(CLI::IsMember(murmur::sim::workloadNames()));
+  app.add_option("--dim", o.workloadOptions.dim, "quadratic: dimension")->capture_default_str();
+  app.add_option("--noise", o.workloadOptions.noise, "noise: sigma; quadratic: gradient noise")
+      ->capture_default_str();
+  app.add_option("--lr", o.workloadOptions.learningRate, "quadratic: learning rate")
+      ->capture_default_str();
+  app.add_option("--spread", o.workloadOptions.spread, "quadratic: std of the optima b_i")
+      ->capture_default_str();
+  app.add_option("--start", o.workloadOptions.start, "quadratic: every coordinate at time 0")
+      ->capture_default_str();
+  app.add_option("--until", o.until, "simulated time units (mean gradient intervals)")
+      ->capture_default_str();
+  app.add_option("--burn-in", o.burnIn, "samples before this time are left out of the means")
+      ->capture_default_str();
+  app.add_option("--sample-every", o.sampleEvery, "time units between samples")
+      ->capture_default_str();
+  app.add_option("--seed", o.seed, "the same seed gives the same run, bit for bit")
+      ->capture_default_str();
+  double stepMs = 100;
+  app.add_option("--step-ms", stepMs, "virtual milliseconds of one mean gradient interval")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  double latencyMs = 1;
+  app.add_option("--latency-ms", latencyMs, "one-way latency per message")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  double bandwidthMbps = 0;
+  app.add_option("--bandwidth-mbps", bandwidthMbps, "each peer's uplink, Mbit/s (0: unlimited)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--loss",
+                 o.link.loss,
+                 "packet loss per message: TCP resends after 200 ms, doubling (nothing is lost)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.99));
+  app.add_option("--model-bytes",
+                 o.modelBytes,
+                 "bytes one snapshot puts on the wire (0: 4 per dimension); e.g. 246824 for "
+                 "LeNet-5")
+      ->capture_default_str();
+  std::string stragglers;
+  app.add_option("--stragglers", stragglers, "SHARE:SLOWDOWN, e.g. 0.25:4 (a quarter 4x slower)");
+  std::string slowLinks;
+  app.add_option("--slow-links", slowLinks, "SHARE:FACTOR: that share of uplinks FACTOR x slower");
+  std::string crash;
+  app.add_option("--crash", crash, "SHARE@T: that share of peers crashes at time T");
+  double detectMs = 3000;
+  app.add_option("--detect-ms", detectMs, "after a crash, until neighbours stop picking the peer")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  bool json = false;
+  app.add_flag("--json", json, "print the summary as one JSON object on stdout");
+  std::string csvPath;
+  app.add_option("--csv", csvPath, "write the time series as CSV");
+  std::string plotPath;
+  app.add_option("--plot", plotPath, "draw consensus distance (and loss) over time and bytes")
+      ->check(CLI::Validator(
+          [](std::string& p) {
+            return p.size() > 4 && p.substr(p.size() - 4) == ".svg"
+                       ? std::string()
+                       : std::string(
+                             "murmur-sim draws SVG (FILE.svg); for PNG convert it, e.g. "
+                             "rsvg-convert from Debian's librsvg2-bin");
+          },
+          "FILE.svg"));
+  try {
+    app.parse(argc, argv);
+    if (!stragglers.empty()) {
+      std::tie(o.stragglerFraction, o.stragglerSlowdown) =
+          splitPair(stragglers, ':', "--stragglers");
+    }
+    if (!slowLinks.empty()) {
+      std::tie(o.slowLinkFraction, o.slowLinkFactor) = splitPair(slowLinks, ':', "--slow-links");
+    }
+    if (!crash.empty()) {
+      std::tie(o.crashFraction, o.crashAt) = splitPair(crash, '@', "--crash");
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+  o.momentum = !noMomentum;
+  o.stepInterval = murmur::runtime::fromSeconds(stepMs / 1e3);
+  o.link.latency = murmur::runtime::fromSeconds(latencyMs / 1e3);
+  o.link.bandwidthBytesPerSecond = bandwidthMbps * 1e6 / 8;
+  o.detectAfter = murmur::runtime::fromSeconds(detectMs / 1e3);
+
+  murmur::sim::SimResult result;
+  auto start = std::chrono::steady_clock::now();
+  try {
+    result = murmur::sim::simulate(o);
+  } catch (const murmur::runtime::Error& e) {
+    std::fprintf(stderr, "murmur-sim: %s\n", e.what());
+    return e.kind() == murmur::runtime::ErrorKind::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (json) {
+    std::printf("%s\n", murmur::sim::resultJson(o, result, wall).c_str());
+  } else {
+    std::printf(
+        "%u peers, %s, %s, %s r=%g, until t=%g (%llu events, %.2f s wall)\n"
+        "  consensus distance   %.4g at the end, %.4g mean from t=%g\n"
+        "  loss                 %s\n"
+        "  exchanges            %llu (realised rate %.3f per peer per step), %llu busy, "
+        "%llu timed out\n"
+        "  bytes sent           %.3f MB (%llu TCP retransmissions)\n"
+        "  constants            eta %.6f, alpha~ %.6f\n",
+        o.peers,
+        o.topology.c_str(),
+        o.workload.c_str(),
+        o.momentum ? "A2CiD2" : "baseline",
+        o.rate,
+        o.until,
+        static_cast<unsigned long long>(result.events),
+        wall,
+        result.consensusDistance,
+        result.consensusDistanceMean,
+        o.burnIn,
+        result.loss ? std::to_string(*result.loss).c_str() : "(none for this workload)",
+        static_cast<unsigned long long>(result.exchanges),
+        result.realisedRate,
+        static_cast<unsigned long long>(result.busy),
+        static_cast<unsigned long long>(result.timeouts),
+        result.bytesTotal / 1e6,
+        static_cast<unsigned long long>(result.retransmissions),
+        result.eta,
+        result.alphaTilde);
+  }
+  bool ok = true;
+  if (!csvPath.empty()) {
+    ok = writeFile(csvPath, murmur::sim::samplesCsv(result)) && ok;
+  }
+  if (!plotPath.empty()) {
+    ok = writeFile(plotPath, murmur::sim::resultSvg(o, result)) && ok;
+  }
+  return ok ? 0 : kExitFailure;
+}

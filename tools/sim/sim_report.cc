@@ -1,0 +1,100 @@
+#include "tools/sim/sim_report.h"
+
+#include <sstream>
+
+#include "tools/common/svg_plot.h"
+
+#include <nlohmann/json.hpp>
+
+namespace murmur::sim {
+namespace {
+
+nlohmann::json optional(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::string variant(const SimOptions& o) {
+  std::ostringstream name;
+  name << (o.momentum ? "A2CiD2" : "baseline") << " r=" << o.rate;
+  return name.str();
+}
+
+}  // namespace
+
+std::string resultJson(const SimOptions& o, const SimResult& r, double wallSeconds) {
+  nlohmann::json j;
+  j["consensus_distance"] = r.consensusDistance;
+  j["consensus_distance_mean"] = r.consensusDistanceMean;
+  j["bytes_total"] = r.bytesTotal;
+  j["loss"] = optional(r.loss);
+  j["loss_mean"] = optional(r.lossMean);
+  j["accuracy"] = nullptr;
+  j["exchanges"] = r.exchanges;
+  j["gradient_steps"] = r.gradientSteps;
+  j["realised_rate"] = r.realisedRate;
+  j["realised_rate_min"] = r.realisedRateMin;
+  j["realised_rate_max"] = r.realisedRateMax;
+  j["busy"] = r.busy;
+  j["timeouts"] = r.timeouts;
+  j["retransmissions"] = r.retransmissions;
+  j["crashed"] = r.crashed;
+  j["events"] = r.events;
+  j["eta"] = r.eta;
+  j["alpha_tilde"] = r.alphaTilde;
+  j["wall_seconds"] = wallSeconds;
+  j["peers"] = o.peers;
+  j["topology"] = o.topology;
+  j["rate"] = o.rate;
+  j["momentum"] = o.momentum;
+  j["workload"] = o.workload;
+  j["until"] = o.until;
+  j["burn_in"] = o.burnIn;
+  j["seed"] = o.seed;
+  return j.dump();
+}
+
+std::string samplesCsv(const SimResult& r) {
+  std::ostringstream csv;
+  csv.precision(10);
+  csv << "time,consensus_distance,loss,bytes,exchanges\n";
+  for (const SimSample& s : r.samples) {
+    csv << s.time << ',' << s.consensusDistance << ',';
+    if (s.loss) {
+      csv << *s.loss;
+    }
+    csv << ',' << s.bytes << ',' << s.exchanges << '\n';
+  }
+  return csv.str();
+}
+
+std::string resultSvg(const SimOptions& o, const SimResult& r) {
+  tools::PlotSeries overTime{variant(o), {}, true};
+  tools::PlotSeries overBytes{variant(o), {}, true};
+  tools::PlotSeries loss{variant(o), {}, true};
+  for (const SimSample& s : r.samples) {
+    overTime.points.emplace_back(s.time, s.consensusDistance);
+    overBytes.points.emplace_back(static_cast<double>(s.bytes) / 1e6, s.consensusDistance);
+    if (s.loss) {
+      loss.points.emplace_back(s.time, *s.loss);
+    }
+  }
+  std::vector<tools::PlotPanel> panels = {{"consensus distance over time",
+                                           "time (mean gradient intervals)",
+                                           "(1/n) sum |x_i - mean|^2",
+                                           true,
+                                           {overTime}},
+                                          {"consensus distance over bytes",
+                                           "MB sent (all peers)",
+                                           "(1/n) sum |x_i - mean|^2",
+                                           true,
+                                           {overBytes}}};
+  if (!loss.points.empty()) {
+    panels.push_back({"loss over time", "time (mean gradient intervals)", "loss", true, {loss}});
+  }
+  std::ostringstream title;
+  title << "murmur-sim: " << o.peers << " peers, " << o.topology << ", " << o.workload << ", "
+        << variant(o);
+  return tools::renderSvg(title.str(), panels);
+}
+
+}  // namespace murmur::sim

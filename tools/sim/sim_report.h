@@ -1,0 +1,21 @@
+// What murmur-sim prints and writes: the JSON summary, the CSV time series and the SVG plot of a
+// run (consensus distance and loss against time and against bytes sent).
+#pragma once
+
+#include <string>
+
+#include "tools/sim/simulation.h"
+
+namespace murmur::sim {
+
+// One JSON object: consensus_distance, bytes_total, loss, accuracy (null: no workload here has
+// one), the means after burn-in, the counters, η and α̃, and the options that shaped the run.
+std::string resultJson(const SimOptions& options, const SimResult& result, double wallSeconds);
+
+// time,consensus_distance,loss,bytes,exchanges: one row per sample.
+std::string samplesCsv(const SimResult& result);
+
+// Two panels over time and bytes (a third for the loss when the workload has one).
+std::string resultSvg(const SimOptions& options, const SimResult& result);
+
+}  // namespace murmur::sim

@@ -1,0 +1,395 @@
+#include "tools/sim/simulation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <utility>
+
+#include "gossip/exchange_credits.h"
+#include "gossip/exchange_fsm.h"
+#include "gossip/topology.h"
+#include "momentum/acid_constants.h"
+#include "momentum/acid_state.h"
+#include "runtime/error.h"
+#include "runtime/manual_event_loop.h"
+
+namespace murmur::sim {
+namespace {
+
+using runtime::Duration;
+using runtime::PeerId;
+using runtime::TimePoint;
+using Snapshot = std::shared_ptr<const std::vector<double>>;
+
+// A handshake message's envelope on the wire (murmur's Cap'n Proto envelope is about this size).
+constexpr std::uint64_t kHeaderBytes = 64;
+
+struct Message {
+  std::uint32_t from = 0;
+  gossip::ExchangeMessage type = gossip::ExchangeMessage::kPropose;
+  runtime::Seq seq = 0;
+  Snapshot snapshot;  // ACCEPT and PARAMS
+};
+
+struct SimPeer {
+  SimPeer(std::uint32_t id,
+          const SimOptions& o,
+          const momentum::AcidParams& params,
+          std::size_t dim)
+      : x(dim),
+        fsm(PeerId{id}, gossip::ExchangeOptions{}, runtime::Rng(o.seed).fork("fsm").next() + id),
+        credits(gossip::CreditOptions{o.rate, 0}),
+        rng(runtime::Rng(o.seed + id).fork("peer")),
+        params(params) {}
+
+  std::vector<double> x;
+  std::unique_ptr<momentum::BasicAcidState<double>> state;  // over x
+  gossip::ExchangeFsm fsm;
+  gossip::ExchangeCredits credits;
+  runtime::Rng rng;
+  momentum::AcidParams params;
+  double speed = 1;  // gradient events per time unit
+  bool alive = true;
+  bool detectedDead = false;  // neighbours no longer pick it
+  bool computeBlocked = false;
+  bool proposeScheduled = false;
+  Snapshot ownSnapshot;  // of the exchange in flight
+};
+
+// `fraction` of the peers, chosen by a seeded shuffle (the same peers for the same seed).
+std::vector<bool> chosenPeers(std::uint32_t n, double fraction, runtime::Rng rng) {
+  std::vector<std::uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  for (std::uint32_t i = n; i > 1; --i) {
+    std::swap(order[i - 1], order[rng.below(i)]);
+  }
+  auto count = static_cast<std::uint32_t>(std::lround(fraction * n));
+  std::vector<bool> chosen(n, false);
+  for (std::uint32_t k = 0; k < count; ++k) {
+    chosen[order[k]] = true;
+  }
+  return chosen;
+}
+
+void validate(const SimOptions& o) {
+  MURMUR_REQUIRE(o.peers >= 2, "--peers must be at least 2, not ", o.peers);
+  MURMUR_REQUIRE(o.rate > 0, "--rate must be positive, not ", o.rate);
+  MURMUR_REQUIRE(o.until > 0, "--until must be positive, not ", o.until);
+  MURMUR_REQUIRE(o.sampleEvery > 0, "--sample-every must be positive, not ", o.sampleEvery);
+  MURMUR_REQUIRE(
+      o.burnIn >= 0 && o.burnIn < o.until, "--burn-in must be in [0, --until), not ", o.burnIn);
+  MURMUR_REQUIRE(o.stepInterval.count() > 0, "--step-ms must be positive");
+  for (auto [name, fraction] : {std::pair{"--stragglers", o.stragglerFraction},
+                                std::pair{"--slow-links", o.slowLinkFraction},
+                                std::pair{"--crash", o.crashFraction}}) {
+    MURMUR_REQUIRE(fraction >= 0 && fraction <= 1, name, ": the share of peers must be in [0, 1]");
+  }
+  MURMUR_REQUIRE(o.stragglerSlowdown >= 1, "--stragglers: the slowdown must be at least 1");
+  MURMUR_REQUIRE(o.slowLinkFactor >= 1, "--slow-links: the factor must be at least 1");
+}
+
+class Simulation {
+ public:
+  explicit Simulation(const SimOptions& o) : o_(o), netRng_(runtime::Rng(o.seed).fork("network")) {
+    validate(o);
+    WorkloadOptions wo = o.workloadOptions;
+    wo.peers = o.peers;
+    wo.seed = o.seed;
+    workload_ = makeWorkload(o.workload, wo);
+    std::vector<std::string> names(o.peers);
+    for (std::uint32_t i = 0; i < o.peers; ++i) {
+      names[i] = "peer" + std::to_string(i);
+    }
+    neighbours_ = gossip::makeTopology(o.topology, names);
+    momentum::AcidConstants constants = momentum::computeAcidConstants(neighbours_, o.rate);
+    params_ = o.momentum ? momentum::AcidParams::from(constants) : momentum::AcidParams::baseline();
+    modelBytes_ = o.modelBytes > 0 ? o.modelBytes : 4 * workload_->dim();
+
+    std::vector<bool> slow = chosenPeers(o.peers, o.stragglerFraction, netRng_.fork("stragglers"));
+    std::vector<bool> slowLink = chosenPeers(o.peers, o.slowLinkFraction, netRng_.fork("links"));
+    std::vector<double> uplink(o.peers, 1.0);
+    for (std::uint32_t i = 0; i < o.peers; ++i) {
+      auto p = std::make_unique<SimPeer>(i, o, params_, workload_->dim());
+      workload_->initial(i, p->x.data());
+      p->state =
+          std::make_unique<momentum::BasicAcidState<double>>(p->x.data(), p->x.size(), params_);
+      p->speed = slow[i] ? 1.0 / o.stragglerSlowdown : 1.0;
+      uplink[i] = slowLink[i] ? 1.0 / o.slowLinkFactor : 1.0;
+      peers_.push_back(std::move(p));
+    }
+    network_ = std::make_unique<NetworkModel>(o.peers, o.link, std::move(uplink));
+    crashing_ = chosenPeers(o.peers, o.crashFraction, netRng_.fork("crashes"));
+  }
+
+  SimResult run() {
+    for (std::uint32_t i = 0; i < o_.peers; ++i) {
+      scheduleGradient(i);
+      if (crashing_[i]) {
+        loop_.runAt(at(o_.crashAt), [this, i] { crash(i); });
+      }
+    }
+    for (std::uint64_t k = 0;; ++k) {
+      double t = static_cast<double>(k) * o_.sampleEvery;
+      if (t >= o_.until) {
+        break;
+      }
+      loop_.runAt(at(t), [this] { sample(); });
+    }
+    result_.events = loop_.advanceTo(at(o_.until));
+    drain();
+    sample();
+    return finish();
+  }
+
+ private:
+  TimePoint now() const { return loop_.now(); }
+
+  // The end, as real peers end: no new steps or proposals, but the exchanges in flight complete
+  // (or time out), so no exchange is left applied on one side only when the models are read.
+  void drain() {
+    draining_ = true;
+    auto inFlight = [this] {
+      return std::any_of(
+          peers_.begin(), peers_.end(), [](const auto& p) { return p->alive && !p->fsm.idle(); });
+    };
+    while (inFlight() && !loop_.idle()) {
+      result_.events += loop_.advanceTo(loop_.nextTimer());
+    }
+  }
+
+  double units(TimePoint t) const {
+    return runtime::toSeconds(t - TimePoint{}) / runtime::toSeconds(o_.stepInterval);
+  }
+
+  TimePoint at(double units) const {
+    return TimePoint{} + runtime::fromSeconds(units * runtime::toSeconds(o_.stepInterval));
+  }
+
+  void scheduleGradient(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    double wait = p.rng.exponential(p.speed);
+    loop_.runAt(at(units(now()) + wait), [this, i] { gradient(i); });
+  }
+
+  // One optimizer step: the same increment to x and x̃, so the gap is untouched (spec §2.5).
+  void gradient(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    if (!p.alive || draining_) {
+      return;
+    }
+    p.state->mixTo(units(now()));
+    increment_.resize(p.x.size());
+    workload_->increment(i, p.x.data(), increment_.data(), p.rng);
+    for (std::size_t k = 0; k < p.x.size(); ++k) {
+      p.x[k] += increment_[k];
+    }
+    p.credits.earnForStep(p.rng);
+    ++result_.gradientSteps;
+    tryPropose(i);
+    if (p.credits.overCap()) {
+      p.computeBlocked = true;  // as a real peer's compute thread: wait for comm to catch up
+      return;
+    }
+    scheduleGradient(i);
+  }
+
+  void unblockIfUnderCap(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    if (p.computeBlocked && !p.credits.overCap()) {
+      p.computeBlocked = false;
+      scheduleGradient(i);
+    }
+  }
+
+  void tryPropose(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    if (!p.alive || draining_ || !p.fsm.idle() || !p.credits.canInitiate()) {
+      return;
+    }
+    if (now() < p.fsm.backoffUntil()) {
+      if (!p.proposeScheduled) {
+        p.proposeScheduled = true;
+        loop_.runAt(p.fsm.backoffUntil(), [this, i] {
+          peers_[i]->proposeScheduled = false;
+          tryPropose(i);
+        });
+      }
+      return;
+    }
+    auto usable = [this](PeerId id) { return !peers_[id.value]->detectedDead; };
+    std::optional<PeerId> to = gossip::pickNeighbour(neighbours_[i], usable, p.rng);
+    if (!to) {
+      p.credits.dropExcess();  // nobody to exchange with: do not hold compute back
+      unblockIfUnderCap(i);
+      return;
+    }
+    handle(i, p.fsm.propose(*to, now()), nullptr);
+  }
+
+  // Does what the FSM asks, in its order: send (taking a snapshot where one travels), apply the
+  // received snapshot's delta, account for a finished exchange.
+  void handle(std::uint32_t i, const gossip::ExchangeStep& step, const Message* received) {
+    SimPeer& p = *peers_[i];
+    for (const gossip::Outgoing& out : step.send) {
+      Message m{i, out.type, out.seq, nullptr};
+      std::uint64_t bytes = kHeaderBytes;
+      if (out.withSnapshot) {
+        p.state->mixTo(units(now()));
+        p.ownSnapshot = std::make_shared<const std::vector<double>>(p.x);
+        m.snapshot = p.ownSnapshot;
+        bytes += modelBytes_;
+      }
+      TimePoint when = network_->deliveryTime(i, out.to.value, bytes, now(), netRng_);
+      loop_.runAt(when, [this, to = out.to.value, m] { deliver(to, m); });
+    }
+    if (step.applyReceived) {
+      MURMUR_CHECK(received != nullptr && received->snapshot && p.ownSnapshot,
+                   "peer ",
+                   i,
+                   ": an exchange to apply without both snapshots");
+      p.state->mixTo(units(now()));
+      p.state->applyExchange(received->snapshot->data(), p.ownSnapshot->data());
+    }
+    if (step.finished) {
+      account(i, *step.finished);
+    }
+    if (std::optional<TimePoint> deadline = p.fsm.deadline()) {
+      loop_.runAt(*deadline, [this, i] { timer(i); });
+    }
+    if (step.finished) {
+      tryPropose(i);
+    }
+  }
+
+  void account(std::uint32_t i, const gossip::ExchangeOutcome& outcome) {
+    SimPeer& p = *peers_[i];
+    p.ownSnapshot.reset();
+    switch (outcome.result) {
+      case gossip::ExchangeResult::kApplied:
+        p.credits.spend();
+        result_.exchanges += outcome.initiated ? 1 : 0;
+        break;
+      case gossip::ExchangeResult::kBusy:
+        result_.busy += outcome.initiated ? 1 : 0;
+        break;
+      case gossip::ExchangeResult::kTimedOut:
+        ++result_.timeouts;
+        break;
+      case gossip::ExchangeResult::kAborted:
+      case gossip::ExchangeResult::kUnreachable:
+        break;
+    }
+    unblockIfUnderCap(i);
+  }
+
+  void deliver(std::uint32_t to, const Message& m) {
+    SimPeer& p = *peers_[to];
+    if (!p.alive) {
+      return;  // a crashed peer's socket: the message is lost, the sender will time out
+    }
+    handle(to, p.fsm.onMessage(PeerId{m.from}, m.type, m.seq, now()), &m);
+  }
+
+  void timer(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    std::optional<TimePoint> deadline = p.fsm.deadline();
+    if (p.alive && deadline && *deadline <= now()) {
+      handle(i, p.fsm.onTimer(now()), nullptr);
+    }
+  }
+
+  void crash(std::uint32_t i) {
+    peers_[i]->alive = false;
+    ++result_.crashed;
+    loop_.runAt(now() + o_.detectAfter, [this, i] { peers_[i]->detectedDead = true; });
+  }
+
+  // Every live peer's x as of now (mixed to now without touching the state: sampling must not
+  // change the run).
+  void sample() {
+    double t = units(now());
+    models_.clear();
+    for (const auto& p : peers_) {
+      if (p->alive) {
+        models_.emplace_back(p->x.size());
+        p->state->snapshotAt(t, models_.back().data());
+      }
+    }
+    std::vector<double> mean(workload_->dim(), 0.0);
+    for (const auto& x : models_) {
+      for (std::size_t k = 0; k < x.size(); ++k) {
+        mean[k] += x[k] / static_cast<double>(models_.size());
+      }
+    }
+    double distance = 0;
+    for (const auto& x : models_) {
+      for (std::size_t k = 0; k < x.size(); ++k) {
+        distance += (x[k] - mean[k]) * (x[k] - mean[k]);
+      }
+    }
+    SimSample s;
+    s.time = t;
+    s.consensusDistance = models_.empty() ? 0.0 : distance / static_cast<double>(models_.size());
+    s.loss = workload_->loss(models_);
+    s.bytes = network_->bytesSent();
+    s.exchanges = result_.exchanges;
+    result_.samples.push_back(s);
+  }
+
+  SimResult finish() {
+    result_.finalModels = models_;  // the last sample is at `until`
+    const SimSample& last = result_.samples.back();
+    result_.consensusDistance = last.consensusDistance;
+    result_.loss = last.loss;
+    double distanceSum = 0;
+    double lossSum = 0;
+    std::size_t counted = 0;
+    for (const SimSample& s : result_.samples) {
+      if (s.time >= o_.burnIn) {
+        distanceSum += s.consensusDistance;
+        lossSum += s.loss.value_or(0);
+        ++counted;
+      }
+    }
+    result_.consensusDistanceMean = counted ? distanceSum / counted : last.consensusDistance;
+    if (last.loss) {
+      result_.lossMean = counted ? lossSum / counted : *last.loss;
+    }
+    result_.bytesTotal = network_->bytesSent();
+    result_.retransmissions = network_->retransmissions();
+    result_.realisedRate =
+        result_.gradientSteps ? 2.0 * result_.exchanges / result_.gradientSteps : 0.0;
+    result_.realisedRateMin = result_.realisedRateMax = peers_[0]->credits.realisedRate();
+    for (const auto& p : peers_) {
+      result_.realisedRateMin = std::min(result_.realisedRateMin, p->credits.realisedRate());
+      result_.realisedRateMax = std::max(result_.realisedRateMax, p->credits.realisedRate());
+    }
+    result_.eta = params_.eta;
+    result_.alphaTilde = params_.alphaTilde;
+    return result_;
+  }
+
+  SimOptions o_;
+  runtime::Rng netRng_;
+  std::unique_ptr<Workload> workload_;
+  gossip::NeighbourLists neighbours_;
+  momentum::AcidParams params_;
+  std::uint64_t modelBytes_ = 0;
+  std::vector<std::unique_ptr<SimPeer>> peers_;
+  std::unique_ptr<NetworkModel> network_;
+  std::vector<bool> crashing_;
+  runtime::ManualEventLoop loop_;
+  SimResult result_;
+  bool draining_ = false;
+  std::vector<double> increment_;
+  std::vector<std::vector<double>> models_;
+};
+
+}  // namespace
+
+SimResult simulate(const SimOptions& options) {
+  return Simulation(options).run();
+}
+
+}  // namespace murmur::sim

@@ -1,0 +1,80 @@
+// murmur-sim's engine: N peers in one process on virtual time, each running the code a real peer
+// runs for gossip (ExchangeFsm: PROPOSE/ACCEPT/BUSY/PARAMS with its timeouts and back-off,
+// ExchangeCredits, pickNeighbour over the topology) and momentum (A²CiD² state with snapshot
+// deltas, constants from computeAcidConstants), over a modelled network (network_model.h).
+// Gradient events come at rate speed_i per time unit (one time unit = one mean gradient interval,
+// `stepInterval` of virtual time), as Poisson arrivals; the workload supplies the increments.
+// Deterministic for a seed. Thread: single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/clock.h"
+#include "tools/sim/network_model.h"
+#include "tools/sim/workload.h"
+
+namespace murmur::sim {
+
+struct SimOptions {
+  std::uint32_t peers = 16;
+  std::string topology = "ring";  // ring | exponential | complete
+  double rate = 1.0;              // r: exchanges each peer takes part in per gradient step
+  bool momentum = true;           // A²CiD²; false: the baseline (plain midpoint gossip)
+  std::string workload = "drift";
+  WorkloadOptions workloadOptions;  // peers and seed are filled in from here
+  double until = 100;               // time units
+  double burnIn = 0;                // samples before this are left out of the means
+  double sampleEvery = 1;           // time units between samples
+  std::uint64_t seed = 1;
+  runtime::Duration stepInterval = std::chrono::milliseconds(100);  // virtual time per unit
+  LinkModel link;
+  std::uint64_t modelBytes = 0;  // bytes a snapshot puts on the wire; 0: 4 per dimension
+  double stragglerFraction = 0;  // this share of peers computes `stragglerSlowdown`× slower
+  double stragglerSlowdown = 1;
+  double slowLinkFraction = 0;  // this share of peers has `slowLinkFactor`× less uplink bandwidth
+  double slowLinkFactor = 1;
+  double crashFraction = 0;                                 // this share of peers crashes
+  double crashAt = 0;                                       // at this time unit
+  runtime::Duration detectAfter = std::chrono::seconds(3);  // until neighbours stop picking it
+};
+
+struct SimSample {
+  double time = 0;  // time units
+  double consensusDistance = 0;
+  std::optional<double> loss;
+  std::uint64_t bytes = 0;
+  std::uint64_t exchanges = 0;
+};
+
+struct SimResult {
+  std::vector<SimSample> samples;
+  // x of each live peer at the end, in peer order, once the exchanges in flight at `until` have
+  // completed (the last sample is taken then, a few virtual milliseconds later).
+  std::vector<std::vector<double>> finalModels;
+  double consensusDistance = 0;      // at the end: (1/n)Σ|x_i − x̄|² over live peers
+  double consensusDistanceMean = 0;  // over the samples from burnIn on
+  std::optional<double> loss;        // at the end
+  std::optional<double> lossMean;    // over the samples from burnIn on
+  std::uint64_t bytesTotal = 0;
+  std::uint64_t exchanges = 0;  // completed, counted once per pair
+  std::uint64_t gradientSteps = 0;
+  std::uint64_t busy = 0;      // proposals answered BUSY
+  std::uint64_t timeouts = 0;  // exchanges that timed out (a side applied nothing)
+  std::uint64_t retransmissions = 0;
+  std::uint64_t events = 0;
+  double realisedRate = 0;     // completed exchanges per peer per gradient step
+  double realisedRateMin = 0;  // of the least and the most exchanging peer
+  double realisedRateMax = 0;
+  double eta = 0;
+  double alphaTilde = 0.5;
+  std::uint32_t crashed = 0;
+};
+
+// Runs the simulation to options.until. Throws Error(kInvalidArgument) for bad options, naming
+// the option.
+SimResult simulate(const SimOptions& options);
+
+}  // namespace murmur::sim
