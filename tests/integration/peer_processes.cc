@@ -36,9 +36,15 @@ Result runMurmur(const TempDir& dir,
                  std::vector<std::string> args,
                  std::chrono::milliseconds timeout) {
   args.insert(args.begin(), murmurBinary());
+  return runProgram(dir, args, timeout);
+}
+
+Result runProgram(const TempDir& dir,
+                  const std::vector<std::string>& args,
+                  std::chrono::milliseconds timeout) {
   ChildProcess child(args, dir.file("cli.out"), dir.file("cli.err"));
   std::optional<int> code = child.waitFor(timeout);
-  EXPECT_TRUE(code.has_value()) << "murmur did not exit";
+  EXPECT_TRUE(code.has_value()) << args[0] << " did not exit";
   return Result{code.value_or(-1), readFile(dir.file("cli.out")), readFile(dir.file("cli.err"))};
 }
 

@@ -18,6 +18,12 @@ struct Result {
   std::string err;
 };
 
+// Runs `PROGRAM ARGS...` (args[0] is the program) to completion (a test failure if it outlives
+// `timeout`), its output in files of `dir`.
+Result runProgram(const TempDir& dir,
+                  const std::vector<std::string>& args,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
+
 // Runs `murmur ARGS...` to completion (a test failure if it outlives `timeout`), its output in
 // files of `dir`.
 Result runMurmur(const TempDir& dir,

@@ -15,10 +15,7 @@ namespace {
 
 Result runSim(const TempDir& dir, std::vector<std::string> args) {
   args.insert(args.begin(), murmurSimBinary());
-  ChildProcess child(args, dir.file("sim.out"), dir.file("sim.err"));
-  std::optional<int> code = child.waitFor(std::chrono::milliseconds(120000));
-  EXPECT_TRUE(code.has_value()) << "murmur-sim did not exit";
-  return Result{code.value_or(-1), readFile(dir.file("sim.out")), readFile(dir.file("sim.err"))};
+  return runProgram(dir, args);
 }
 
 TEST(SimCli, HelpTeachesTheModelAndTheFlags) {
