@@ -11,6 +11,17 @@
 namespace murmur::peer {
 namespace {
 
+// Softmax regression: the model murmur-sim's fmnist-logreg trains, so the simulator can be
+// checked against real swarms on the same workload.
+struct LogRegImpl : torch::nn::Module {
+  LogRegImpl(std::int64_t inputs, std::int64_t classes)
+      : fc(register_module("fc", torch::nn::Linear(inputs, classes))) {}
+
+  torch::Tensor forward(torch::Tensor x) { return fc->forward(x.flatten(1)); }
+
+  torch::nn::Linear fc;
+};
+
 struct MlpImpl : torch::nn::Module {
   MlpImpl(std::int64_t inputs, std::int64_t classes)
       : fc1(register_module("fc1", torch::nn::Linear(inputs, 256))),
@@ -243,12 +254,14 @@ std::unique_ptr<Model> Model::create(const std::string& name,
     impl->forward = [module](const torch::Tensor& x) { return module->forward(x); };
     impl->module = module;
   };
+  std::int64_t inputs = 1;
+  for (std::int64_t d : in) {
+    inputs *= d;
+  }
   if (name == "mlp") {
-    std::int64_t inputs = 1;
-    for (std::int64_t d : in) {
-      inputs *= d;
-    }
     use(std::make_shared<MlpImpl>(inputs, shape.classes));
+  } else if (name == "logreg") {
+    use(std::make_shared<LogRegImpl>(inputs, shape.classes));
   } else if (name == "lenet5") {
     images();
     MURMUR_REQUIRE(in[1] >= 12 && in[2] >= 12, "lenet5 needs images of at least 12x12");
@@ -323,7 +336,7 @@ void Model::setTraining(bool training) {
 }
 
 std::vector<std::string> builtinModelNames() {
-  return {"mlp", "lenet5", "resnet8", "resnet20", "bagrec"};
+  return {"mlp", "logreg", "lenet5", "resnet8", "resnet20", "bagrec"};
 }
 
 }  // namespace murmur::peer

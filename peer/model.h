@@ -1,7 +1,6 @@
-// Built-in models (mlp, lenet5, resnet8/20, bagrec) and TorchScript files behind a torch-free
-// interface.
-// Initialisation is seeded so that every peer of a run starts from the same weights
-// (specs/a2cid2.md §3.5). Thread: one owner at a time (the compute thread while training).
+// Built-in models (mlp, logreg, lenet5, resnet8/20, bagrec) and TorchScript files behind a
+// torch-free interface. Initialisation is seeded so that every peer of a run starts from the same
+// weights (specs/a2cid2.md §3.5). Thread: one owner at a time (the compute thread while training).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +29,8 @@ struct ModelShape {
 
 class Model {
  public:
-  // Built-in: "mlp" (in-256-128-classes), "lenet5" (LeCun et al. 1998, ReLU, max-pool; 61,706
+  // Built-in: "mlp" (in-256-128-classes), "logreg" (softmax regression, murmur-sim's
+  // fmnist-logreg), "lenet5" (LeCun et al. 1998, ReLU, max-pool; 61,706
   // parameters on 1x28x28), "resnet8" / "resnet20" (CIFAR-style ResNet-(6n+2) with GroupNorm:
   // 16, 32, 64 channels; the names of tools/export_models.py's) or "bagrec" (a summed embedding
   // bag of kBagItems × 16 and a linear head: 800,170 parameters; inputs [N, bag] of item ids as

@@ -64,7 +64,7 @@ TEST(SimCli, PrintsJsonAndWritesTheSeriesAndThePlot) {
   EXPECT_GT(j["bytes_total"].get<std::uint64_t>(), 0U);
   EXPECT_TRUE(j["loss"].is_number());
   std::string csv = readFile(dir.file("series.csv"));
-  EXPECT_EQ(csv.rfind("time,consensus_distance,loss,bytes,exchanges\n", 0), 0U);
+  EXPECT_EQ(csv.rfind("time,consensus_distance,loss,accuracy,bytes,exchanges\n", 0), 0U);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 52) << "header and t = 0 .. 50";
   std::string svg = readFile(dir.file("sim.svg"));
   EXPECT_NE(svg.find("<svg"), std::string::npos);

@@ -13,14 +13,16 @@ namespace murmur::tools {
 void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
   peer::NodeOptions& o = flags.node;
   auto group = [&](CLI::Option* option) { option->group(kTrainingGroup)->capture_default_str(); };
-  group(app.add_option("--model",
-                       o.model,
-                       "Model to train: mlp, lenet5, resnet8 or resnet20 (images; sized for the "
-                       "data), bagrec (a recommender on "
-                       "generated bags of item ids: sparse updates under --momentum 0, for "
-                       "--sync-codec lhc), or FILE.pt, a TorchScript module exported from "
-                       "Python with torch.jit.save (tools/export_models.py); every peer needs "
-                       "the same file: it holds the initial weights")
+  group(app.add_option(
+               "--model",
+               o.model,
+               "Model to train: mlp, logreg (softmax regression), lenet5, resnet8 or resnet20 "
+               "(images; sized for the "
+               "data), bagrec (a recommender on "
+               "generated bags of item ids: sparse updates under --momentum 0, for "
+               "--sync-codec lhc), or FILE.pt, a TorchScript module exported from "
+               "Python with torch.jit.save (tools/export_models.py); every peer needs "
+               "the same file: it holds the initial weights")
             ->check(CLI::Validator(
                 [](const std::string& value) -> std::string {
                   const std::vector<std::string> builtin = peer::builtinModelNames();

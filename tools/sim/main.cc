@@ -24,12 +24,16 @@ timeouts and back-off, snapshot deltas, A²CiD² constants from the topology's s
 
 Workloads: decay (x_i(0) = cos(2 pi i/n), no gradients), drift (a kick of -0.1 cos(2 pi i/n) per
 gradient), noise (white noise --noise per gradient), quadratic (f_i = |x - b_i|^2/2 with
-heterogeneous optima, SGD at --lr with gradient noise --noise; loss = mean suboptimality).
+heterogeneous optima, SGD at --lr with gradient noise --noise; loss = mean suboptimality),
+fmnist-logreg (softmax regression on Fashion-MNIST, real data, a shard per peer, SGD at --lr;
+loss and accuracy = mean local test cross-entropy and accuracy; try --sample-every 10).
 
 Examples:
   murmur-sim --peers 64 --workload drift --until 3000 --burn-in 500 --json
   murmur-sim --peers 64 --workload drift --until 3000 --burn-in 500 --no-momentum --rate 2 --json
   murmur-sim --peers 1024 --topology exponential --workload noise --until 100 --plot sim.svg
+  murmur-sim --peers 16 --workload fmnist-logreg --shard label-sorted --until 1000 \
+             --sample-every 20 --plot fmnist.svg
   murmur-sim --peers 32 --workload quadratic --bandwidth-mbps 10 --model-bytes 246824 \
              --stragglers 0.25:4 --crash 0.1@50 --csv series.csv
 )";
@@ -75,6 +79,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   bool noMomentum = false;
   app.add_flag("--no-momentum", noMomentum, "the baseline: plain midpoint gossip, no A²CiD²");
+  bool noGossip = false;
+  app.add_flag("--no-gossip", noGossip, "local training only: no exchanges (a reference point)");
   app.add_option("--workload", o.workload, "decay | drift | noise | quadratic")
       ->capture_default_str()
       ->check(CLI::IsMember(murmur::sim::workloadNames()));
@@ -86,6 +92,17 @@ int main(int argc, char** argv) {
   app.add_option("--spread", o.workloadOptions.spread, "quadratic: std of the optima b_i")
       ->capture_default_str();
   app.add_option("--start", o.workloadOptions.start, "quadratic: every coordinate at time 0")
+      ->capture_default_str();
+  app.add_option("--data", o.workloadOptions.data, "fmnist-*: directory of the IDX files")
+      ->capture_default_str();
+  app.add_option("--shard", o.workloadOptions.shard, "fmnist-*: iid | label-sorted")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"iid", "label-sorted"}));
+  app.add_option("--batch", o.workloadOptions.batch, "fmnist-*: samples per gradient step")
+      ->capture_default_str();
+  app.add_option("--eval-samples",
+                 o.workloadOptions.evalSamples,
+                 "fmnist-*: test samples per sample point (the whole test set at the end)")
       ->capture_default_str();
   app.add_option("--until", o.until, "simulated time units (mean gradient intervals)")
       ->capture_default_str();
@@ -158,6 +175,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : kExitUsage;
   }
   o.momentum = !noMomentum;
+  o.gossip = !noGossip;
   o.stepInterval = murmur::runtime::fromSeconds(stepMs / 1e3);
   o.link.latency = murmur::runtime::fromSeconds(latencyMs / 1e3);
   o.link.bandwidthBytesPerSecond = bandwidthMbps * 1e6 / 8;
@@ -177,9 +195,10 @@ int main(int argc, char** argv) {
     std::printf("%s\n", murmur::sim::resultJson(o, result, wall).c_str());
   } else {
     std::printf(
-        "%u peers, %s, %s, %s r=%g, until t=%g (%llu events, %.2f s wall)\n"
+        "%u peers, %s, %s, %s, until t=%g (%llu events, %.2f s wall)\n"
         "  consensus distance   %.4g at the end, %.4g mean from t=%g\n"
         "  loss                 %s\n"
+        "  accuracy             %s\n"
         "  exchanges            %llu (realised rate %.3f per peer per step), %llu busy, "
         "%llu timed out\n"
         "  bytes sent           %.3f MB (%llu TCP retransmissions)\n"
@@ -187,8 +206,7 @@ int main(int argc, char** argv) {
         o.peers,
         o.topology.c_str(),
         o.workload.c_str(),
-        o.momentum ? "A2CiD2" : "baseline",
-        o.rate,
+        murmur::sim::variantName(o).c_str(),
         o.until,
         static_cast<unsigned long long>(result.events),
         wall,
@@ -196,6 +214,7 @@ int main(int argc, char** argv) {
         result.consensusDistanceMean,
         o.burnIn,
         result.loss ? std::to_string(*result.loss).c_str() : "(none for this workload)",
+        result.accuracy ? std::to_string(*result.accuracy).c_str() : "(none for this workload)",
         static_cast<unsigned long long>(result.exchanges),
         result.realisedRate,
         static_cast<unsigned long long>(result.busy),

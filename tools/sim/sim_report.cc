@@ -13,13 +13,16 @@ nlohmann::json optional(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-std::string variant(const SimOptions& o) {
+}  // namespace
+
+std::string variantName(const SimOptions& o) {
   std::ostringstream name;
+  if (!o.gossip) {
+    return "no gossip";
+  }
   name << (o.momentum ? "A2CiD2" : "baseline") << " r=" << o.rate;
   return name.str();
 }
-
-}  // namespace
 
 std::string resultJson(const SimOptions& o, const SimResult& r, double wallSeconds) {
   nlohmann::json j;
@@ -28,7 +31,7 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
   j["bytes_total"] = r.bytesTotal;
   j["loss"] = optional(r.loss);
   j["loss_mean"] = optional(r.lossMean);
-  j["accuracy"] = nullptr;
+  j["accuracy"] = optional(r.accuracy);
   j["exchanges"] = r.exchanges;
   j["gradient_steps"] = r.gradientSteps;
   j["realised_rate"] = r.realisedRate;
@@ -46,6 +49,7 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
   j["topology"] = o.topology;
   j["rate"] = o.rate;
   j["momentum"] = o.momentum;
+  j["gossip"] = o.gossip;
   j["workload"] = o.workload;
   j["until"] = o.until;
   j["burn_in"] = o.burnIn;
@@ -56,11 +60,15 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
 std::string samplesCsv(const SimResult& r) {
   std::ostringstream csv;
   csv.precision(10);
-  csv << "time,consensus_distance,loss,bytes,exchanges\n";
+  csv << "time,consensus_distance,loss,accuracy,bytes,exchanges\n";
   for (const SimSample& s : r.samples) {
     csv << s.time << ',' << s.consensusDistance << ',';
     if (s.loss) {
       csv << *s.loss;
+    }
+    csv << ',';
+    if (s.accuracy) {
+      csv << *s.accuracy;
     }
     csv << ',' << s.bytes << ',' << s.exchanges << '\n';
   }
@@ -68,9 +76,9 @@ std::string samplesCsv(const SimResult& r) {
 }
 
 std::string resultSvg(const SimOptions& o, const SimResult& r) {
-  tools::PlotSeries overTime{variant(o), {}, true};
-  tools::PlotSeries overBytes{variant(o), {}, true};
-  tools::PlotSeries loss{variant(o), {}, true};
+  tools::PlotSeries overTime{variantName(o), {}, true};
+  tools::PlotSeries overBytes{variantName(o), {}, true};
+  tools::PlotSeries loss{variantName(o), {}, true};
   for (const SimSample& s : r.samples) {
     overTime.points.emplace_back(s.time, s.consensusDistance);
     overBytes.points.emplace_back(static_cast<double>(s.bytes) / 1e6, s.consensusDistance);
@@ -93,7 +101,7 @@ std::string resultSvg(const SimOptions& o, const SimResult& r) {
   }
   std::ostringstream title;
   title << "murmur-sim: " << o.peers << " peers, " << o.topology << ", " << o.workload << ", "
-        << variant(o);
+        << variantName(o);
   return tools::renderSvg(title.str(), panels);
 }
 

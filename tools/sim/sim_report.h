@@ -8,11 +8,14 @@
 
 namespace murmur::sim {
 
-// One JSON object: consensus_distance, bytes_total, loss, accuracy (null: no workload here has
-// one), the means after burn-in, the counters, η and α̃, and the options that shaped the run.
+// "A2CiD2 r=1", "baseline r=2" or "no gossip".
+std::string variantName(const SimOptions& options);
+
+// One JSON object: consensus_distance, bytes_total, loss, accuracy (null where the workload has
+// none), the means after burn-in, the counters, η and α̃, and the options that shaped the run.
 std::string resultJson(const SimOptions& options, const SimResult& result, double wallSeconds);
 
-// time,consensus_distance,loss,bytes,exchanges: one row per sample.
+// time,consensus_distance,loss,accuracy,bytes,exchanges: one row per sample.
 std::string samplesCsv(const SimResult& result);
 
 // Two panels over time and bytes (a third for the loss when the workload has one).

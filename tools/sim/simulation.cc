@@ -138,7 +138,7 @@ class Simulation {
     }
     result_.events = loop_.advanceTo(at(o_.until));
     drain();
-    sample();
+    sample(/*final=*/true);
     return finish();
   }
 
@@ -184,7 +184,9 @@ class Simulation {
     for (std::size_t k = 0; k < p.x.size(); ++k) {
       p.x[k] += increment_[k];
     }
-    p.credits.earnForStep(p.rng);
+    if (o_.gossip) {
+      p.credits.earnForStep(p.rng);
+    }
     ++result_.gradientSteps;
     tryPropose(i);
     if (p.credits.overCap()) {
@@ -204,7 +206,7 @@ class Simulation {
 
   void tryPropose(std::uint32_t i) {
     SimPeer& p = *peers_[i];
-    if (!p.alive || draining_ || !p.fsm.idle() || !p.credits.canInitiate()) {
+    if (!o_.gossip || !p.alive || draining_ || !p.fsm.idle() || !p.credits.canInitiate()) {
       return;
     }
     if (now() < p.fsm.backoffUntil()) {
@@ -307,7 +309,7 @@ class Simulation {
 
   // Every live peer's x as of now (mixed to now without touching the state: sampling must not
   // change the run).
-  void sample() {
+  void sample(bool final = false) {
     double t = units(now());
     models_.clear();
     for (const auto& p : peers_) {
@@ -331,7 +333,9 @@ class Simulation {
     SimSample s;
     s.time = t;
     s.consensusDistance = models_.empty() ? 0.0 : distance / static_cast<double>(models_.size());
-    s.loss = workload_->loss(models_);
+    Evaluation e = workload_->evaluate(models_, final);
+    s.loss = e.loss;
+    s.accuracy = e.accuracy;
     s.bytes = network_->bytesSent();
     s.exchanges = result_.exchanges;
     result_.samples.push_back(s);
@@ -342,6 +346,7 @@ class Simulation {
     const SimSample& last = result_.samples.back();
     result_.consensusDistance = last.consensusDistance;
     result_.loss = last.loss;
+    result_.accuracy = last.accuracy;
     double distanceSum = 0;
     double lossSum = 0;
     std::size_t counted = 0;

@@ -23,6 +23,7 @@ struct SimOptions {
   std::string topology = "ring";  // ring | exponential | complete
   double rate = 1.0;              // r: exchanges each peer takes part in per gradient step
   bool momentum = true;           // A²CiD²; false: the baseline (plain midpoint gossip)
+  bool gossip = true;             // false: local training only (no exchange is proposed)
   std::string workload = "drift";
   WorkloadOptions workloadOptions;  // peers and seed are filled in from here
   double until = 100;               // time units
@@ -45,6 +46,7 @@ struct SimSample {
   double time = 0;  // time units
   double consensusDistance = 0;
   std::optional<double> loss;
+  std::optional<double> accuracy;
   std::uint64_t bytes = 0;
   std::uint64_t exchanges = 0;
 };
@@ -58,6 +60,7 @@ struct SimResult {
   double consensusDistanceMean = 0;  // over the samples from burnIn on
   std::optional<double> loss;        // at the end
   std::optional<double> lossMean;    // over the samples from burnIn on
+  std::optional<double> accuracy;    // at the end (mean local test accuracy)
   std::uint64_t bytesTotal = 0;
   std::uint64_t exchanges = 0;  // completed, counted once per pair
   std::uint64_t gradientSteps = 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "runtime/error.h"
+#include "tools/sim/fmnist_workload.h"
 
 namespace murmur::sim {
 namespace {
@@ -99,14 +100,14 @@ class Quadratic final : public Workload {
     }
   }
 
-  std::optional<double> loss(const std::vector<std::vector<double>>& models) const override {
+  Evaluation evaluate(const std::vector<std::vector<double>>& models, bool) const override {
     double total = 0;
     for (const auto& x : models) {
       for (std::size_t k = 0; k < dim_; ++k) {
         total += 0.5 * (x[k] - mean_[k]) * (x[k] - mean_[k]);
       }
     }
-    return models.empty() ? 0.0 : total / static_cast<double>(models.size());
+    return {models.empty() ? 0.0 : total / static_cast<double>(models.size()), std::nullopt};
   }
 
  private:
@@ -121,7 +122,7 @@ class Quadratic final : public Workload {
 }  // namespace
 
 std::vector<std::string> workloadNames() {
-  return {"decay", "drift", "noise", "quadratic"};
+  return {"decay", "drift", "noise", "quadratic", "fmnist-logreg"};
 }
 
 std::unique_ptr<Workload> makeWorkload(const std::string& name, const WorkloadOptions& options) {
@@ -136,6 +137,9 @@ std::unique_ptr<Workload> makeWorkload(const std::string& name, const WorkloadOp
   }
   if (name == "quadratic") {
     return std::make_unique<Quadratic>(options);
+  }
+  if (name == "fmnist-logreg") {
+    return makeFashionMnistLogReg(options);
   }
   std::string known;
   for (const std::string& n : workloadNames()) {

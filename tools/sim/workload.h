@@ -5,6 +5,7 @@
 //   noise      white noise σ per gradient (§6 (c))
 //   quadratic  f_i(x) = ½|x − b_i|², heterogeneous optima b_i, SGD with gradient noise σ,
 //              from x = start·1 (the loss starts high and falls)
+//   fmnist-logreg  softmax regression on Fashion-MNIST (real data, fmnist_workload.h)
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,16 @@ struct WorkloadOptions {
   double spread = 1.0;         // quadratic: the optima b_i are N(0, spread²) per coordinate
   double start = 3.0;          // quadratic: every coordinate of every x_i at time 0
   std::uint64_t seed = 1;
+  std::string data = "/usr/share/datasets/fashion-mnist";  // fmnist-*: the IDX files
+  std::string shard = "iid";                               // fmnist-*: iid | label-sorted
+  std::size_t batch = 32;                                  // fmnist-*: samples per step
+  std::size_t evalSamples = 500;  // fmnist-*: test samples per sample point (all at the end)
+};
+
+// How good the peers' models are, each a mean over peers; nullopt where a workload has none.
+struct Evaluation {
+  std::optional<double> loss;
+  std::optional<double> accuracy;
 };
 
 class Workload {
@@ -42,14 +53,15 @@ class Workload {
                          double* u,
                          runtime::Rng& rng) const = 0;
 
-  // The models' loss, mean over peers (nullopt where the workload has none).
-  virtual std::optional<double> loss(const std::vector<std::vector<double>>& models) const {
+  // `final`: the run's last evaluation (a workload may afford its whole test set then).
+  virtual Evaluation evaluate(const std::vector<std::vector<double>>& models, bool final) const {
     (void)models;
-    return std::nullopt;
+    (void) final;
+    return {};
   }
 };
 
-// "decay", "drift", "noise" or "quadratic"; throws Error(kInvalidArgument) naming the choices.
+// One of workloadNames(); throws Error(kInvalidArgument) naming the choices.
 std::unique_ptr<Workload> makeWorkload(const std::string& name, const WorkloadOptions& options);
 
 std::vector<std::string> workloadNames();
