@@ -10,6 +10,7 @@
 #include "tools/sim/simulation.h"
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 namespace {
 
@@ -183,8 +184,31 @@ int main(int argc, char** argv) {
 
   murmur::sim::SimResult result;
   auto start = std::chrono::steady_clock::now();
+  // Progress on a terminal, for runs long enough to wonder about (fmnist workloads, many peers).
+  auto lastReport = start;
+  bool reported = false;
+  murmur::sim::SampleObserver progress;
+  if (isatty(STDERR_FILENO) != 0) {
+    progress = [&](const murmur::sim::SimSample& s) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - lastReport > std::chrono::seconds(1)) {
+        lastReport = now;
+        reported = true;
+        std::fprintf(stderr,
+                     "\rmurmur-sim: t=%.0f of %g, consensus distance %.4g%s%s   ",
+                     s.time,
+                     o.until,
+                     s.consensusDistance,
+                     s.loss ? ", loss " : "",
+                     s.loss ? std::to_string(*s.loss).c_str() : "");
+      }
+    };
+  }
   try {
-    result = murmur::sim::simulate(o);
+    result = murmur::sim::simulate(o, progress);
+    if (reported) {
+      std::fprintf(stderr, "\n");
+    }
   } catch (const murmur::runtime::Error& e) {
     std::fprintf(stderr, "murmur-sim: %s\n", e.what());
     return e.kind() == murmur::runtime::ErrorKind::kInvalidArgument ? kExitUsage : kExitFailure;

@@ -91,7 +91,8 @@ void validate(const SimOptions& o) {
 
 class Simulation {
  public:
-  explicit Simulation(const SimOptions& o) : o_(o), netRng_(runtime::Rng(o.seed).fork("network")) {
+  Simulation(const SimOptions& o, SampleObserver observer)
+      : o_(o), observer_(std::move(observer)), netRng_(runtime::Rng(o.seed).fork("network")) {
     validate(o);
     WorkloadOptions wo = o.workloadOptions;
     wo.peers = o.peers;
@@ -339,6 +340,9 @@ class Simulation {
     s.bytes = network_->bytesSent();
     s.exchanges = result_.exchanges;
     result_.samples.push_back(s);
+    if (observer_) {
+      observer_(s);
+    }
   }
 
   SimResult finish() {
@@ -376,6 +380,7 @@ class Simulation {
   }
 
   SimOptions o_;
+  SampleObserver observer_;
   runtime::Rng netRng_;
   std::unique_ptr<Workload> workload_;
   gossip::NeighbourLists neighbours_;
@@ -393,8 +398,8 @@ class Simulation {
 
 }  // namespace
 
-SimResult simulate(const SimOptions& options) {
-  return Simulation(options).run();
+SimResult simulate(const SimOptions& options, const SampleObserver& observer) {
+  return Simulation(options, observer).run();
 }
 
 }  // namespace murmur::sim

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,8 +77,11 @@ struct SimResult {
   std::uint32_t crashed = 0;
 };
 
+// Called after every sample (for progress output).
+using SampleObserver = std::function<void(const SimSample&)>;
+
 // Runs the simulation to options.until. Throws Error(kInvalidArgument) for bad options, naming
 // the option.
-SimResult simulate(const SimOptions& options);
+SimResult simulate(const SimOptions& options, const SampleObserver& observer = {});
 
 }  // namespace murmur::sim
