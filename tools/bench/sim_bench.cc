@@ -1,5 +1,6 @@
 #include "tools/bench/sim_bench.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -60,6 +61,10 @@ void addSimBenchOptions(CLI::App& app, SimBenchOptions& options) {
       ->capture_default_str();
   app.add_option("--scale-until", options.scaleUntil, "Time units of the speed run")
       ->capture_default_str();
+  app.add_option("--sync-peers", options.syncPeers, "Swarm sizes of the sync table (none: skip)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--data", options.data, "Fashion-MNIST IDX directory")->capture_default_str();
 }
 
 int simCommand(const SimBenchOptions& options, bool json) {
@@ -108,6 +113,53 @@ int simCommand(const SimBenchOptions& options, bool json) {
                 cell(acid, s.spec[2]).c_str(),
                 b2 / acid,
                 specRatio);
+  }
+  // Global syncs with local SGD (no gossip): what each costs per step, and what it reaches.
+  if (!json && !options.syncPeers.empty()) {
+    std::printf("\n%-6s %-14s %-9s %-6s %-9s %-12s %s\n",
+                "peers",
+                "sync",
+                "accuracy",
+                "syncs",
+                "steps",
+                "MB/step",
+                "every-step / this");
+  }
+  for (int peers : options.syncPeers) {
+    double everyStepPerStep = 0;
+    for (const char* mode : {"every-step", "periodic", "fda"}) {
+      sim::SimOptions o;
+      o.peers = static_cast<std::uint32_t>(peers);
+      o.workload = "fmnist-logreg";
+      o.workloadOptions.data = options.data;
+      o.gossip = false;
+      o.sync = mode;
+      o.syncPeriod = 20;
+      o.until = 300;
+      o.sampleEvery = 300;
+      sim::SimResult r = sim::simulate(o);
+      double perStep = static_cast<double>(r.bytesTotal) / 1e6 /
+                       static_cast<double>(std::max<std::uint64_t>(r.gradientSteps, 1));
+      everyStepPerStep = std::string(mode) == "every-step" ? perStep : everyStepPerStep;
+      std::string name = std::string(mode) == "periodic" ? "periodic 20" : mode;
+      if (json) {
+        out.push_back({{"peers", peers},
+                       {"sync", name},
+                       {"accuracy", r.accuracy.value_or(0)},
+                       {"syncs", r.syncs},
+                       {"steps", r.gradientSteps},
+                       {"mb_per_step", perStep}});
+      } else {
+        std::printf("%-6d %-14s %-9.4f %-6llu %-9llu %-12.5f %.1fx\n",
+                    peers,
+                    name.c_str(),
+                    r.accuracy.value_or(0),
+                    static_cast<unsigned long long>(r.syncs),
+                    static_cast<unsigned long long>(r.gradientSteps),
+                    perStep,
+                    everyStepPerStep / perStep);
+      }
+    }
   }
   sim::SimOptions scale;
   scale.peers = static_cast<std::uint32_t>(options.scalePeers);

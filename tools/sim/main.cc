@@ -105,6 +105,20 @@ int main(int argc, char** argv) {
                  o.workloadOptions.evalSamples,
                  "fmnist-*: test samples per sample point (the whole test set at the end)")
       ->capture_default_str();
+  app.add_option("--sync",
+                 o.sync,
+                 "global syncs: none | every-step | periodic | fda (as murmur run --sync; "
+                 "with --no-gossip, fda is the FDA paper's local SGD)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "every-step", "periodic", "fda"}));
+  app.add_option("--sync-period", o.syncPeriod, "--sync periodic: steps between syncs")
+      ->capture_default_str();
+  app.add_option("--fda-theta",
+                 o.fdaTheta,
+                 "FDA's threshold on the model variance (0: auto, seeded with 3.89e-5 x d)")
+      ->capture_default_str();
+  app.add_option("--fda-round-steps", o.fdaRoundSteps, "--fda-theta 0: the round length Θ seeks")
+      ->capture_default_str();
   app.add_option("--until", o.until, "simulated time units (mean gradient intervals)")
       ->capture_default_str();
   app.add_option("--burn-in", o.burnIn, "samples before this time are left out of the means")
@@ -225,7 +239,8 @@ int main(int argc, char** argv) {
         "  accuracy             %s\n"
         "  exchanges            %llu (realised rate %.3f per peer per step), %llu busy, "
         "%llu timed out\n"
-        "  bytes sent           %.3f MB (%llu TCP retransmissions)\n"
+        "  bytes sent           %.3f MB (%llu TCP retransmissions); syncs %llu: %.3f MB of "
+        "rings, %.3f MB of FDA states\n"
         "  constants            eta %.6f, alpha~ %.6f\n",
         o.peers,
         o.topology.c_str(),
@@ -245,6 +260,9 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(result.timeouts),
         result.bytesTotal / 1e6,
         static_cast<unsigned long long>(result.retransmissions),
+        static_cast<unsigned long long>(result.syncs),
+        static_cast<double>(result.syncBytes) / 1e6,
+        static_cast<double>(result.stateBytes) / 1e6,
         result.eta,
         result.alphaTilde);
   }

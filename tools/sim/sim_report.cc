@@ -41,6 +41,10 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
   j["timeouts"] = r.timeouts;
   j["retransmissions"] = r.retransmissions;
   j["crashed"] = r.crashed;
+  j["syncs"] = r.syncs;
+  j["sync_bytes"] = r.syncBytes;
+  j["state_bytes"] = r.stateBytes;
+  j["sync"] = o.sync;
   j["events"] = r.events;
   j["eta"] = r.eta;
   j["alpha_tilde"] = r.alphaTilde;

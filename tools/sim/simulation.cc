@@ -13,6 +13,9 @@
 #include "momentum/acid_state.h"
 #include "runtime/error.h"
 #include "runtime/manual_event_loop.h"
+#include "sync/fda_estimator.h"
+#include "sync/fda_threshold.h"
+#include "sync/state_table.h"
 
 namespace murmur::sim {
 namespace {
@@ -55,7 +58,17 @@ struct SimPeer {
   bool computeBlocked = false;
   bool proposeScheduled = false;
   Snapshot ownSnapshot;  // of the exchange in flight
+  // Global syncs.
+  std::uint64_t steps = 0;
+  std::uint64_t roundStart = 0;             // steps at the last sync
+  bool frozen = false;                      // compute waits for a sync to install
+  bool gradientHeld = false;                // a step came due while frozen
+  std::vector<double> contributed;          // x when it froze: what it gives the average
+  std::unique_ptr<sync::StateTable> table;  // fda: the states heard
 };
+
+// An FDA state on the wire: the linear state (a, b), epoch, step and Θ, and the envelope.
+constexpr std::uint64_t kStateBytes = kHeaderBytes + 40;
 
 // `fraction` of the peers, chosen by a seeded shuffle (the same peers for the same seed).
 std::vector<bool> chosenPeers(std::uint32_t n, double fraction, runtime::Rng rng) {
@@ -87,6 +100,14 @@ void validate(const SimOptions& o) {
   }
   MURMUR_REQUIRE(o.stragglerSlowdown >= 1, "--stragglers: the slowdown must be at least 1");
   MURMUR_REQUIRE(o.slowLinkFactor >= 1, "--slow-links: the factor must be at least 1");
+  MURMUR_REQUIRE(
+      o.sync == "none" || o.sync == "every-step" || o.sync == "periodic" || o.sync == "fda",
+      "--sync must be none, every-step, periodic or fda, not '",
+      o.sync,
+      "'");
+  MURMUR_REQUIRE(o.syncPeriod >= 1, "--sync-period must be at least 1");
+  MURMUR_REQUIRE(o.fdaTheta >= 0, "--fda-theta must be positive (or 0: auto)");
+  MURMUR_REQUIRE(o.fdaRoundSteps >= 1, "--fda-round-steps must be at least 1");
 }
 
 class Simulation {
@@ -120,6 +141,18 @@ class Simulation {
       peers_.push_back(std::move(p));
     }
     network_ = std::make_unique<NetworkModel>(o.peers, o.link, std::move(uplink));
+    const std::size_t d = workload_->dim();
+    if (o.sync == "fda") {
+      estimator_ = std::make_unique<sync::FdaEstimator>(sync::FdaVariant::kLinear, d, o.seed);
+      for (std::uint32_t i = 0; i < o.peers; ++i) {
+        peers_[i]->table = std::make_unique<sync::StateTable>(PeerId{i});
+      }
+    }
+    threshold_ = o.fdaTheta > 0
+                     ? sync::FdaThreshold::fixed(o.fdaTheta)
+                     : sync::FdaThreshold::adaptive(d, static_cast<std::uint64_t>(o.fdaRoundSteps));
+    // Every peer starts from the same x: the first round's reference.
+    referenceFloat_.assign(peers_[0]->x.begin(), peers_[0]->x.end());
     crashing_ = chosenPeers(o.peers, o.crashFraction, netRng_.fork("crashes"));
   }
 
@@ -179,6 +212,10 @@ class Simulation {
     if (!p.alive || draining_) {
       return;
     }
+    if (p.frozen) {
+      p.gradientHeld = true;
+      return;
+    }
     p.state->mixTo(units(now()));
     increment_.resize(p.x.size());
     workload_->increment(i, p.x.data(), increment_.data(), p.rng);
@@ -189,12 +226,149 @@ class Simulation {
       p.credits.earnForStep(p.rng);
     }
     ++result_.gradientSteps;
+    ++p.steps;
     tryPropose(i);
+    if (afterStepSync(i)) {
+      return;  // frozen until the sync installs
+    }
     if (p.credits.overCap()) {
       p.computeBlocked = true;  // as a real peer's compute thread: wait for comm to catch up
       return;
     }
     scheduleGradient(i);
+  }
+
+  // ---- Global syncs -------------------------------------------------------------------------
+
+  // After a step: FDA posts the state and maybe triggers; lockstep modes freeze at the period.
+  // Returns whether this peer is now frozen.
+  bool afterStepSync(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    if (o_.sync == "fda") {
+      postState(i);
+      std::size_t counted = 0;
+      std::optional<sync::FdaState> mean = p.table->mean(epoch_, &counted);
+      if (!syncing_ && mean && counted >= 2 &&
+          sync::staleTableTriggers(estimator_->estimate(*mean), threshold_.theta(), 0.05)) {
+        syncing_ = true;  // the proposal reaches everyone after a latency, then the window
+        loop_.runAt(now() + o_.link.latency + kCollectWindow, [this] { freezeAll(); });
+      }
+      return false;
+    }
+    const std::int64_t period = o_.sync == "every-step" ? 1 : o_.syncPeriod;
+    if (o_.sync == "none" || p.steps % static_cast<std::uint64_t>(period) != 0) {
+      return false;
+    }
+    freeze(i);
+    p.gradientHeld = true;
+    if (std::all_of(
+            peers_.begin(), peers_.end(), [](const auto& q) { return !q->alive || q->frozen; })) {
+      runRing();
+    }
+    return true;
+  }
+
+  void postState(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    xFloat_.assign(p.x.begin(), p.x.end());
+    sync::StateEntry entry{epoch_,
+                           p.steps,
+                           estimator_->localState(xFloat_.data(), referenceFloat_.data()),
+                           threshold_.theta()};
+    p.table->setOwn(entry);
+    for (std::uint32_t j = 0; j < o_.peers; ++j) {
+      if (j == i || peers_[j]->detectedDead) {
+        continue;
+      }
+      TimePoint when = network_->deliveryTime(i, j, kStateBytes, now(), netRng_);
+      result_.stateBytes += kStateBytes;
+      loop_.runAt(when, [this, i, j, entry] {
+        if (peers_[j]->alive) {
+          peers_[j]->table->merge(PeerId{i}, entry);
+        }
+      });
+    }
+  }
+
+  void freeze(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    p.state->mixTo(units(now()));
+    p.contributed = p.x;
+    p.frozen = true;
+  }
+
+  void freezeAll() {
+    for (std::uint32_t i = 0; i < o_.peers; ++i) {
+      if (peers_[i]->alive && !peers_[i]->frozen) {
+        freeze(i);
+      }
+    }
+    runRing();
+  }
+
+  // The ring all-reduce over the live peers in index order, timed and counted on the network
+  // model; installs the exact average when the last chunk step arrives.
+  void runRing() {
+    syncing_ = true;
+    std::vector<std::uint32_t> members;
+    for (std::uint32_t i = 0; i < o_.peers; ++i) {
+      if (peers_[i]->alive) {
+        members.push_back(i);
+      }
+    }
+    const std::size_t k = members.size();
+    const std::uint64_t chunk = kHeaderBytes + (4 * workload_->dim() + k - 1) / k;
+    TimePoint t = now();
+    for (std::size_t step = 0; k > 1 && step < 2 * (k - 1); ++step) {
+      TimePoint end = t;
+      for (std::size_t m = 0; m < k; ++m) {
+        end = std::max(end,
+                       network_->deliveryTime(members[m], members[(m + 1) % k], chunk, t, netRng_));
+        result_.syncBytes += chunk;
+      }
+      t = end;
+    }
+    loop_.runAt(t, [this, members] { install(members); });
+  }
+
+  void install(const std::vector<std::uint32_t>& members) {
+    const std::size_t d = workload_->dim();
+    std::vector<double> mean(d, 0.0);
+    for (std::uint32_t i : members) {
+      for (std::size_t c = 0; c < d; ++c) {
+        mean[c] += peers_[i]->contributed[c] / static_cast<double>(members.size());
+      }
+    }
+    double variance = 0;
+    double steps = 0;
+    for (std::uint32_t i : members) {
+      SimPeer& p = *peers_[i];
+      for (std::size_t c = 0; c < d; ++c) {
+        variance += (p.contributed[c] - mean[c]) * (p.contributed[c] - mean[c]);
+      }
+      steps += static_cast<double>(p.steps - p.roundStart) / static_cast<double>(members.size());
+    }
+    variance /= static_cast<double>(members.size());
+    threshold_.roundEnded(static_cast<std::uint64_t>(std::lround(steps)), variance);
+    if (estimator_) {
+      std::vector<float> newReference(mean.begin(), mean.end());
+      estimator_->setDirection(newReference.data(), referenceFloat_.data());
+      referenceFloat_ = std::move(newReference);
+    }
+    ++epoch_;
+    ++result_.syncs;
+    syncing_ = false;
+    for (std::uint32_t i : members) {
+      SimPeer& p = *peers_[i];
+      p.state->mixTo(units(now()));
+      p.state->rebase(mean.data(), p.contributed.data());  // keeps what gossip applied since
+      p.frozen = false;
+      p.roundStart = p.steps;
+      if (p.gradientHeld && p.alive) {
+        p.gradientHeld = false;
+        scheduleGradient(i);
+      }
+    }
   }
 
   void unblockIfUnderCap(std::uint32_t i) {
@@ -365,7 +539,7 @@ class Simulation {
     if (last.loss) {
       result_.lossMean = counted ? lossSum / counted : *last.loss;
     }
-    result_.bytesTotal = network_->bytesSent();
+    result_.bytesTotal = network_->bytesSent();  // gossip, states and sync rings
     result_.retransmissions = network_->retransmissions();
     result_.realisedRate =
         result_.gradientSteps ? 2.0 * result_.exchanges / result_.gradientSteps : 0.0;
@@ -392,6 +566,14 @@ class Simulation {
   runtime::ManualEventLoop loop_;
   SimResult result_;
   bool draining_ = false;
+  // Global syncs.
+  static constexpr Duration kCollectWindow = std::chrono::milliseconds(200);
+  std::unique_ptr<sync::FdaEstimator> estimator_;  // shared: ξ is the swarm's, not a peer's
+  sync::FdaThreshold threshold_ = sync::FdaThreshold::fixed(1.0);
+  std::uint64_t epoch_ = 0;
+  bool syncing_ = false;
+  std::vector<float> referenceFloat_;
+  std::vector<float> xFloat_;
   std::vector<double> increment_;
   std::vector<std::vector<double>> models_;
 };

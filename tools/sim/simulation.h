@@ -38,6 +38,15 @@ struct SimOptions {
   double stragglerSlowdown = 1;
   double slowLinkFraction = 0;  // this share of peers has `slowLinkFactor`× less uplink bandwidth
   double slowLinkFactor = 1;
+  // Global syncs (specs/fda.md), as `murmur run --sync`: none, every-step, periodic (every
+  // syncPeriod steps), or fda (each peer's linear-FDA state to every member after each step; a
+  // sync when the table's estimate passes Θ·(1 − 0.05)). A sync: the proposal's latency, the
+  // real 200 ms collection window, then a ring all-reduce over the network model (2(K−1) chunk
+  // steps of d·4/K bytes) while compute waits; every peer then holds the exact average.
+  std::string sync = "none";
+  std::int64_t syncPeriod = 100;
+  double fdaTheta = 0;  // 0: auto (adaptive, seeded with 3.89e-5·d, rounds of fdaRoundSteps)
+  std::int64_t fdaRoundSteps = 200;
   double crashFraction = 0;                                 // this share of peers crashes
   double crashAt = 0;                                       // at this time unit
   runtime::Duration detectAfter = std::chrono::seconds(3);  // until neighbours stop picking it
@@ -75,6 +84,9 @@ struct SimResult {
   double eta = 0;
   double alphaTilde = 0.5;
   std::uint32_t crashed = 0;
+  std::uint64_t syncs = 0;
+  std::uint64_t syncBytes = 0;   // ring all-reduce chunks
+  std::uint64_t stateBytes = 0;  // FDA states
 };
 
 // Called after every sample (for progress output).
