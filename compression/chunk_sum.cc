@@ -17,12 +17,6 @@ std::int64_t wrappingAdd(std::int64_t a, std::int64_t b) {
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
 }
 
-bool strictlyAscending(const std::vector<std::uint32_t>& v) {
-  return std::adjacent_find(v.begin(), v.end(), [](std::uint32_t a, std::uint32_t b) {
-           return a >= b;
-         }) == v.end();
-}
-
 std::size_t padded8(std::size_t bytes) {
   return (bytes + 7) / 8 * 8;
 }
@@ -133,7 +127,7 @@ LhcStatus ChunkSummer::add(const float* x, std::uint32_t id, ChunkSum& sum) {
              &id,
              &id + 1,
              std::back_inserter(contributors));
-  if (!strictlyAscending(contributors)) {
+  if (!sortedUnique(contributors)) {
     return LhcStatus::kOverlap;  // addition is not idempotent: never count anyone twice
   }
   if (const LhcStatus status = quantize(x); status != LhcStatus::kOk) {
@@ -219,7 +213,7 @@ LhcStatus ChunkSummer::add(const float* x, std::uint32_t id, ChunkSum& sum) {
 
 LhcStatus ChunkSummer::validate(const ChunkSum& sum) const {
   if (sum.contributors.empty() || sum.contributors.size() > kMaxContributors ||
-      !strictlyAscending(sum.contributors)) {
+      !sortedUnique(sum.contributors)) {
     return LhcStatus::kMalformed;
   }
   switch (sum.form) {
@@ -228,7 +222,7 @@ LhcStatus ChunkSummer::validate(const ChunkSum& sum) const {
     case SumForm::kList: {
       const bool ok =
           sum.positions.size() == sum.values.size() && sum.positions.size() <= positions() &&
-          strictlyAscending(sum.positions) &&
+          sortedUnique(sum.positions) &&
           (sum.positions.empty() || sum.positions.back() < positions()) &&
           std::none_of(sum.values.begin(), sum.values.end(), [](std::int64_t v) { return v == 0; });
       return ok ? LhcStatus::kOk : LhcStatus::kMalformed;

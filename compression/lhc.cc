@@ -25,13 +25,13 @@ void addSigned(std::uint64_t& cell, std::int64_t sign, std::uint64_t value) {
   cell = sign > 0 ? cell + value : cell - value;
 }
 
+}  // namespace
+
 bool sortedUnique(const std::vector<std::uint32_t>& ids) {
   return std::adjacent_find(ids.begin(), ids.end(), [](std::uint32_t a, std::uint32_t b) {
            return a >= b;
          }) == ids.end();
 }
-
-}  // namespace
 
 std::uint64_t mix64(std::uint64_t z) {
   z += 0x9E3779B97F4A7C15ULL;

@@ -23,6 +23,9 @@ inline constexpr int kLhcDefaultGuardBits = 10;                // sums of ≤ 10
 // SplitMix64's finaliser: the pinned, full-avalanche mixer every hash of LHC derives from.
 std::uint64_t mix64(std::uint64_t z);
 
+// Strictly ascending (sorted, no repeats): contributor ids and sparse positions must be.
+bool sortedUnique(const std::vector<std::uint32_t>& ids);
+
 // Everything two encodings must share to be added: derived identically on every peer.
 struct LhcGeometry {
   std::uint64_t runSeed = 0;

@@ -36,22 +36,17 @@ struct Message {
 };
 
 struct SimPeer {
-  SimPeer(std::uint32_t id,
-          const SimOptions& o,
-          const momentum::AcidParams& params,
-          std::size_t dim)
+  SimPeer(std::uint32_t id, const SimOptions& o, std::size_t dim)
       : x(dim),
         fsm(PeerId{id}, gossip::ExchangeOptions{}, runtime::Rng(o.seed).fork("fsm").next() + id),
         credits(gossip::CreditOptions{o.rate, 0}),
-        rng(runtime::Rng(o.seed + id).fork("peer")),
-        params(params) {}
+        rng(runtime::Rng(o.seed + id).fork("peer")) {}
 
   std::vector<double> x;
   std::unique_ptr<momentum::BasicAcidState<double>> state;  // over x
   gossip::ExchangeFsm fsm;
   gossip::ExchangeCredits credits;
   runtime::Rng rng;
-  momentum::AcidParams params;
   double speed = 1;  // gradient events per time unit
   bool alive = true;
   bool detectedDead = false;  // neighbours no longer pick it
@@ -132,7 +127,7 @@ class Simulation {
     std::vector<bool> slowLink = chosenPeers(o.peers, o.slowLinkFraction, netRng_.fork("links"));
     std::vector<double> uplink(o.peers, 1.0);
     for (std::uint32_t i = 0; i < o.peers; ++i) {
-      auto p = std::make_unique<SimPeer>(i, o, params_, workload_->dim());
+      auto p = std::make_unique<SimPeer>(i, o, workload_->dim());
       workload_->initial(i, p->x.data());
       p->state =
           std::make_unique<momentum::BasicAcidState<double>>(p->x.data(), p->x.size(), params_);
