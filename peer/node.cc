@@ -939,6 +939,33 @@ PeerSummary Node::run() {
       state.skipNextInterval();  // the wait is no step interval of the ODE clock
     }
   };
+  // Founders train together: a peer that started first would otherwise train alone for as long as
+  // the others take to load (seconds with 8 processes on 2 cores: all of a short run).
+  if (!joining && firstStep == 0 && o.startWaitSeconds > 0 && o.peers.size() > 1) {
+    const runtime::TimePoint deadline = clock.now() + runtime::fromSeconds(o.startWaitSeconds);
+    Peer::ListedPeers listed = peer.waitListedPeers(std::chrono::milliseconds(0));
+    while (!listed.settled && !stop_.load() && !commFailed.load(std::memory_order_acquire) &&
+           clock.now() < deadline) {
+      MURMUR_LOG(kInfo,
+                 "peer",
+                 "waiting for {} of {} peers to come up before training: {}",
+                 listed.neverHeard.size(),
+                 o.peers.size(),
+                 fmt::join(listed.neverHeard, ", "));
+      progress("waiting");
+      listed = peer.waitListedPeers(
+          std::min<runtime::Duration>(std::chrono::seconds(5), deadline - clock.now()));
+    }
+    if (listed.neverHeard.empty()) {
+      MURMUR_LOG(kInfo, "peer", "heard from every listed peer: training");
+    } else if (!stop_.load()) {
+      MURMUR_LOG(kWarn,
+                 "peer",
+                 "starting without {} (not heard from in --start-wait {} s)",
+                 fmt::join(listed.neverHeard, ", "),
+                 o.startWaitSeconds);
+    }
+  }
   const runtime::TimePoint trainStart = clock.now();
   for (std::int64_t step = firstStep; step < o.steps && !stop_.load(); ++step) {
     if (commFailed.load(std::memory_order_acquire)) {

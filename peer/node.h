@@ -64,6 +64,9 @@ struct NodeOptions {
   double checkpointEverySeconds = 0;
   bool resume = false;
   double joinTimeoutSeconds = 30;
+  // A founder waits this long before its first step for every listed peer to be heard from, so
+  // that the swarm trains together (peers take seconds to start; 0: start at once).
+  double startWaitSeconds = 60;
   std::uint16_t joinVersion = 0;  // the protocol version our JOIN claims (0: ours; tests: another)
   gossip::ExchangeOptions exchange;
   gossip::MembershipOptions membership;

@@ -104,6 +104,7 @@ Peer::Peer(PeerOptions options,
       peers_(options_.peers),
       topology_(options_.topology),
       doneFrom_(peers_.size(), false),
+      reached_(peers_.size(), false),
       controlOf_(peers_.size()),
       stepOf_(peers_.size(), 0) {
   MURMUR_REQUIRE(options_.self.value < peers_.size(), "self index out of range");
@@ -119,6 +120,7 @@ Peer::Peer(PeerOptions options,
       membership_.addPending(runtime::PeerId{i});
     }
   }
+  refreshUnheard();
   codec_ = std::make_unique<ExchangeCodec>(options_.codec, state_.numel(), state_.pool(), metrics_);
   globalSync_ =
       std::make_unique<GlobalSync>(options_.sync,
@@ -145,6 +147,8 @@ void Peer::run() {
 void Peer::requestStop() {
   stop_.store(true);
   transport_.wake();
+  { std::lock_guard<std::mutex> lock(unheardMu_); }  // a waiter checks stop_ or gets the notify
+  unheardChanged_.notify_all();
 }
 
 void Peer::leave() {
@@ -193,8 +197,10 @@ void Peer::tick(runtime::TimePoint now) {
   }
   if (now >= nextHeartbeat_) {
     // SWIM probes carry liveness between members that know each other; HELLO introduces us to
-    // those not heard from yet (they may start later). Once we finished, DONE goes to everyone,
-    // so that a peer that connects late still hears it.
+    // those not heard from yet (they may start later) and to those no message of ours reached
+    // yet (libzmq refuses sends until a connection is up: our first HELLO may have been refused
+    // while theirs got through, and their next probe of us can be seconds away). Once we
+    // finished, DONE goes to everyone, so that a peer that connects late still hears it.
     for (std::uint32_t j = 0; j < peers_.size(); ++j) {
       runtime::PeerId id{j};
       if (id == options_.self || membership_.gone(id)) {
@@ -202,7 +208,7 @@ void Peer::tick(runtime::TimePoint now) {
       }
       if (doneAnnounced_) {
         sendMessage(id, MessageType::kDone, 0, {});
-      } else if (membership_.state(id) == gossip::MemberState::kPending) {
+      } else if (membership_.state(id) == gossip::MemberState::kPending || !reached_[j]) {
         sendMessage(id, MessageType::kHello, 0, {});
       }
     }
@@ -257,7 +263,8 @@ void Peer::driveMembership(runtime::TimePoint now) {
   for (const gossip::ProbeMessage& probe : membership_.tick(now)) {
     sendProbe(probe);
   }
-  for (const gossip::MembershipEvent& e : membership_.takeEvents()) {
+  const std::vector<gossip::MembershipEvent> events = membership_.takeEvents();
+  for (const gossip::MembershipEvent& e : events) {
     metrics_
         .counter(
             fmt::format("membership_events_total{{state=\"{}\"}}", gossip::memberStateName(e.to)))
@@ -278,6 +285,18 @@ void Peer::driveMembership(runtime::TimePoint now) {
                                    e.incarnation));
     }
   }
+  bool startUpNews = false;
+  for (const gossip::MembershipEvent& e : events) {
+    if (e.from == gossip::MemberState::kPending) {
+      startUpNews = true;
+      if (e.to == gossip::MemberState::kDead) {
+        givenUp_.insert(e.member.value);
+      }
+    }
+  }
+  if (startUpNews) {
+    refreshUnheard();
+  }
   // Never wait on a partner declared dead or gone: its exchange ends now, unapplied. A suspect
   // keeps its exchange until the deadline: it may be slow, not dead, and may already have
   // applied its side (ending ours early would break the pair's conservation).
@@ -287,6 +306,39 @@ void Peer::driveMembership(runtime::TimePoint now) {
       recordOutcome(*outcome, now);
     }
   }
+}
+
+void Peer::refuseForever(std::optional<runtime::PeerId> member) {
+  if (member && incompatible_.insert(member->value).second) {
+    refreshUnheard();  // not worth waiting for at the start
+  }
+}
+
+void Peer::refreshUnheard() {
+  std::vector<std::string> unheard;
+  bool pending = false;
+  for (const gossip::MemberView& m : membership_.members()) {
+    if (incompatible_.count(m.id.value) != 0) {
+      continue;
+    }
+    const bool waiting = m.state == gossip::MemberState::kPending;
+    pending = pending || waiting;
+    if (waiting || givenUp_.count(m.id.value) != 0) {
+      unheard.push_back(nameOf(m.id));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(unheardMu_);
+    unheard_ = std::move(unheard);
+    startUpPending_ = pending;
+  }
+  unheardChanged_.notify_all();
+}
+
+Peer::ListedPeers Peer::waitListedPeers(runtime::Duration timeout) {
+  std::unique_lock<std::mutex> lock(unheardMu_);
+  unheardChanged_.wait_for(lock, timeout, [&] { return !startUpPending_ || stop_.load(); });
+  return ListedPeers{!startUpPending_, unheard_};
 }
 
 void Peer::postMembers(runtime::TimePoint now) {
@@ -371,6 +423,7 @@ runtime::PeerId Peer::addMember(const std::string& name, const std::string& addr
   peers_.push_back(PeerEntry{address, name});
   idByName_[name] = id.value;
   doneFrom_.push_back(false);
+  reached_.push_back(false);
   controlOf_.emplace_back();
   stepOf_.push_back(0);
   transport_.connect(id.value, address);
@@ -395,6 +448,7 @@ void Peer::relocate(runtime::PeerId id, const std::string& address) {
              peers_[id.value].address);
   peers_[id.value].address = address;
   transport_.connect(id.value, address);
+  reached_[id.value] = false;
   codec_->forget(id);  // a new process: its public copies start over
 }
 
@@ -633,6 +687,7 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     return;
   }
   if (envelope.version != wire::kProtocolVersion) {
+    refuseForever(known);
     drop("version",
          who,
          "protocol version " + std::to_string(envelope.version) + ", ours is " +
@@ -641,6 +696,7 @@ void Peer::handle(const transport::InboundMessage& message, runtime::TimePoint n
     return;
   }
   if (envelope.runHash != options_.runHash) {
+    refuseForever(known);
     drop("run_mismatch",
          who,
          fmt::format("run hash {:016x}, ours {:016x}: another model or other run settings",
@@ -1102,6 +1158,7 @@ bool Peer::sendEnvelope(runtime::PeerId to,
     metrics_.counter("sends_refused_total").add();
     return false;
   }
+  reached_[to.value] = true;
   // Bytes by kind: FDA's states are what FDA costs between syncs; a sync's ring moves models.
   const bool state = type == MessageType::kFdaState;
   metrics_

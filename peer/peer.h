@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,15 @@ class Peer {
   // Our local step count, carried in envelopes. Thread: compute.
   void setLocalStep(std::uint64_t step) { localStep_.store(step, std::memory_order_relaxed); }
 
+  // The start-up list as the compute thread waits on it.
+  struct ListedPeers {
+    bool settled = false;                 // none PENDING: each heard from, given up on or refused
+    std::vector<std::string> neverHeard;  // pending or given up on
+  };
+
+  // Blocks until the start-up list is settled, at most `timeout`. Thread: any.
+  ListedPeers waitListedPeers(runtime::Duration timeout);
+
   // Blocks until the final average is done or failed, at most `timeout`. Thread: any.
   std::optional<FinalResult> waitFinal(runtime::Duration timeout);
 
@@ -113,6 +123,9 @@ class Peer {
 
  private:
   void tick(runtime::TimePoint now);
+  void refreshUnheard();
+  // A listed member that speaks another protocol version or run: it will never be usable.
+  void refuseForever(std::optional<runtime::PeerId> member);
   void handle(const transport::InboundMessage& message, runtime::TimePoint now);
   void handleExchange(runtime::PeerId from,
                       const wire::Envelope& envelope,
@@ -204,6 +217,9 @@ class Peer {
   runtime::TimePoint noPartnerUntil_{};  // no usable neighbour: next look
   runtime::TimePoint nextHeartbeat_{};
   std::vector<bool> doneFrom_;
+  std::set<std::uint32_t> incompatible_;  // members refused for their version or run
+  std::set<std::uint32_t> givenUp_;       // listed members declared dead before first heard
+  std::vector<bool> reached_;  // some message of ours was accepted on a connection to them
   bool doneAnnounced_ = false;
   runtime::TimePoint finishedAt_{};
   std::unique_ptr<sync::ExactAverage> average_;
@@ -224,6 +240,10 @@ class Peer {
   std::atomic<bool> leaveRequested_{false};
   std::atomic<bool> left_{false};
   std::atomic<std::uint64_t> localStep_{0};
+  std::mutex unheardMu_;
+  std::condition_variable unheardChanged_;
+  std::vector<std::string> unheard_;  // listed peers never heard from (pending or given up on)
+  bool startUpPending_ = false;       // some listed peer is still PENDING
   std::mutex finalMu_;
   std::condition_variable finalReady_;
   std::optional<FinalResult> final_;

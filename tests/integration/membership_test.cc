@@ -1,6 +1,8 @@
 // SWIM membership with real processes on loopback: a paused peer is suspected and refuted, never
 // declared dead; a peer that leaves (SIGTERM) exits 0 within 5 s and is LEFT, not DEAD, to others.
-// (A killed peer: swarm_test.cc, SurvivorsOfAKilledPeerFinishAndAverage.)
+// Founders wait for the whole list before their first step (or start without a peer that never
+// comes, after --start-wait). (A killed peer: swarm_test.cc,
+// SurvivorsOfAKilledPeerFinishAndAverage.)
 #include <csignal>
 #include <thread>
 
@@ -88,6 +90,55 @@ TEST(MembershipProcesses, PeerThatLeavesExitsCleanlyAndIsLeftNotDead) {
     EXPECT_TRUE(s["averaged"].get<bool>());
     EXPECT_EQ(s["final_members"], nlohmann::json({"peer0", "peer2", "peer3"}));
   }
+}
+
+TEST(MembershipProcesses, FoundersWaitForTheWholeListBeforeTheirFirstStep) {
+  TempDir dir;
+  writePeers(dir, 2);
+  const std::vector<std::string> run = {
+      "--synthetic", "1024", "--steps", "50", "--model", "mlp", "--eval-interval", "0"};
+  std::unique_ptr<ChildProcess> first = startPeer(dir, 0, run);
+  ASSERT_TRUE(waitForLines(dir.file("peer0.out"), "\"phase\":\"waiting\"", 1, milliseconds(60000)))
+      << describeLogs(dir, 1);
+  // peer1 does not exist yet, so nothing can have let peer0 start.
+  EXPECT_EQ(readFile(dir.file("peer0.out")).find("\"phase\":\"training\""), std::string::npos);
+  std::unique_ptr<ChildProcess> second = startPeer(dir, 1, run);
+  for (auto* p : {first.get(), second.get()}) {
+    std::optional<int> code = p->waitFor(milliseconds(120000));
+    ASSERT_TRUE(code.has_value()) << describeLogs(dir, 2);
+    EXPECT_EQ(*code, 0) << describeLogs(dir, 2);
+  }
+  EXPECT_NE(readFile(dir.file("peer0.log")).find("heard from every listed peer: training"),
+            std::string::npos)
+      << describeLogs(dir, 2);
+  EXPECT_EQ(readJson(dir.file("peer0.json"))["steps"], 50);
+}
+
+TEST(MembershipProcesses, AFounderStartsWithoutAListedPeerThatNeverComes) {
+  TempDir dir;
+  writePeers(dir, 2);  // peer1 is never started
+  std::unique_ptr<ChildProcess> alone = startPeer(dir,
+                                                  0,
+                                                  {"--synthetic",
+                                                   "1024",
+                                                   "--steps",
+                                                   "50",
+                                                   "--model",
+                                                   "mlp",
+                                                   "--eval-interval",
+                                                   "0",
+                                                   "--start-wait",
+                                                   "1"});
+  std::optional<int> code = alone->waitFor(milliseconds(120000));
+  ASSERT_TRUE(code.has_value()) << describeLogs(dir, 1);
+  EXPECT_EQ(*code, 0) << describeLogs(dir, 1);
+  const std::string log = readFile(dir.file("peer0.log"));
+  EXPECT_NE(log.find("starting without peer1 (not heard from in --start-wait 1 s)"),
+            std::string::npos)
+      << log;
+  // Given up on when training started, so the end-of-run average did not wait for it.
+  EXPECT_NE(log.find("peer1 is dead (was pending"), std::string::npos) << log;
+  EXPECT_EQ(readJson(dir.file("peer0.json"))["steps"], 50);
 }
 
 }  // namespace

@@ -2,9 +2,9 @@
 // and `--workload fmnist-logreg`), data (Fashion-MNIST, label-sorted shards: each peer a class or
 // two), steps, learning rate and ring, with gossip off and at r = 1 (baseline): both rank them
 // alike, and without gossip both give the same numbers (the same local training, nothing to
-// model). Finer rankings are not asserted: a real swarm's final consensus distance at r = 1 moved
-// from 0.025 to 0.151 under a second test's load (4 peers), past r = 0.1's, and A²CiD² against
-// the baseline fell on either side over real runs (docs/BENCHMARKS.md).
+// model). This test caught the swarm's start-up skew: peers that trained before the others were
+// up ended farther apart with gossip than without (docs/BENCHMARKS.md, "The simulator against
+// real swarms"); founders now wait for the whole list.
 #include <gtest/gtest.h>
 
 #include "tests/integration/peer_processes.h"

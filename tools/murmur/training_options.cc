@@ -160,6 +160,12 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
   group(app.add_option("--final-timeout",
                        o.finalTimeoutSeconds,
                        "Seconds the end-of-run exact average may take before giving up"));
+  group(app.add_option("--start-wait",
+                       o.startWaitSeconds,
+                       "Seconds a founding peer waits before its first step for every peer in the "
+                       "list to come up (it starts as soon as all are heard from, or with those "
+                       "that are when the time is up, the others then counted as dead; 0: start "
+                       "at once)"));
   group(app.add_option("--exchange-timeout",
                        flags.exchangeTimeoutSeconds,
                        "Seconds to wait for a proposal's answer or the partner's parameters "
@@ -225,6 +231,7 @@ void finishTrainingOptions(TrainingFlags& flags) {
   MURMUR_REQUIRE(o.lhcCapacity > 0 && o.lhcCapacity <= 1,
                  "--lhc-capacity must be in (0, 1], got ",
                  o.lhcCapacity);
+  MURMUR_REQUIRE(o.startWaitSeconds >= 0, "--start-wait must be ≥ 0 s, got ", o.startWaitSeconds);
   MURMUR_REQUIRE(flags.exchangeTimeoutSeconds > 0, "--exchange-timeout must be > 0");
   MURMUR_REQUIRE(flags.probeIntervalSeconds >= 0.05,
                  "--probe-interval must be ≥ 0.05 s, got ",
@@ -246,6 +253,12 @@ void finishTrainingOptions(TrainingFlags& flags) {
                  " s), got ",
                  flags.probeIntervalSeconds);
   o.membership.suspicionMax = runtime::fromSeconds(flags.suspicionTimeoutSeconds);
+  if (o.startWaitSeconds > 0) {
+    // A listed peer not heard from when training starts is given up on (DEAD) then, not a
+    // minute later: the end-of-run average must not wait for it. If it comes after all, it is
+    // pinged as a dead member is and rejoins.
+    o.membership.startupGrace = runtime::fromSeconds(o.startWaitSeconds);
+  }
   o.membership.suspicionMin = o.membership.suspicionMax / 2;
   runtime::configureLogging(flags.log);
   runtime::setLogJson(flags.logJson);
