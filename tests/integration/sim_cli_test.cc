@@ -72,6 +72,31 @@ TEST(SimCli, PrintsJsonAndWritesTheSeriesAndThePlot) {
   EXPECT_NE(svg.find("loss over time"), std::string::npos);
 }
 
+// The `mlp` built-in's architecture in plain C++ (backpropagation written out): 4 peers, ~100
+// steps each from 0.10 to 0.715 mean local accuracy (measured); a wrong gradient would not learn.
+TEST(SimCli, TheMlpWorkloadLearnsFashionMnist) {
+  if (!haveFashionMnist()) {
+    GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
+  }
+  TempDir dir;
+  Result r = runSim(dir,
+                    {"--peers",
+                     "4",
+                     "--workload",
+                     "fmnist-mlp",
+                     "--data",
+                     fashionMnistDir(),
+                     "--until",
+                     "100",
+                     "--sample-every",
+                     "50",
+                     "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_GE(j["accuracy"].get<double>(), 0.65);
+  EXPECT_LT(j["loss"].get<double>(), 1.0) << "from log 10 = 2.30";
+}
+
 TEST(SimCli, BadFlagsAreClearErrorsWithCodeTwo) {
   TempDir dir;
 
@@ -82,6 +107,8 @@ TEST(SimCli, BadFlagsAreClearErrorsWithCodeTwo) {
 
   for (const Case& c : {Case{{"--workload", "mnist"}, "--workload"},
                         Case{{"--rate", "0"}, "--rate"},
+                        Case{{"--codec", "zip"}, "--codec"},
+                        Case{{"--codec", "lbgm", "--lbgm-gamma", "0.7"}, "--lbgm-gamma"},
                         Case{{"--plot", "x.png"}, "SVG"},
                         Case{{"--stragglers", "half"}, "SHARE:VALUE"},
                         Case{{"--topology", "exponential", "--peers", "12"}, "power-of-two"},

@@ -53,6 +53,66 @@ double run(const Scenario& s, bool momentum, double rate, int seeds) {
   return total / seeds;
 }
 
+// Gossip codecs at scale: baseline gossip at r = 1 on a ring, fmnist-logreg (iid), 300 steps.
+void codecTable(const SimBenchOptions& options, bool json, nlohmann::json& out) {
+  if (!json && !options.codecPeers.empty()) {
+    std::printf("\n%-6s %-22s %-9s %-12s %-12s %s\n",
+                "peers",
+                "codec",
+                "accuracy",
+                "MB/step",
+                "LBGM reuse",
+                "raw / this");
+  }
+
+  struct Codec {
+    const char* name;
+    const char* codec;
+    double topk;
+  };
+
+  for (int peers : options.codecPeers) {
+    double rawPerStep = 0;
+    for (const Codec& c : {Codec{"raw", "raw", 0},
+                           Codec{"LBGM d=0.2", "lbgm", 0},
+                           Codec{"top-10% + LBGM d=0.2", "lbgm", 0.1}}) {
+      sim::SimOptions o;
+      o.peers = static_cast<std::uint32_t>(peers);
+      o.workload = "fmnist-logreg";
+      o.workloadOptions.data = options.data;
+      o.momentum = false;
+      o.codec = c.codec;
+      o.lbgmTopk = c.topk;
+      o.until = 300;
+      o.sampleEvery = 300;
+      sim::SimResult r = sim::simulate(o);
+      double perStep = static_cast<double>(r.bytesTotal) / 1e6 /
+                       static_cast<double>(std::max<std::uint64_t>(r.gradientSteps, 1));
+      rawPerStep = c.topk == 0 && std::string(c.codec) == "raw" ? perStep : rawPerStep;
+      double reuse = 0;
+      if (r.lbgm) {
+        const auto sent = static_cast<double>(r.lbgm->scalar + r.lbgm->full);
+        reuse = sent > 0 ? static_cast<double>(r.lbgm->scalar) / sent : 0;
+      }
+      if (json) {
+        out.push_back({{"peers", peers},
+                       {"codec", c.name},
+                       {"accuracy", r.accuracy.value_or(0)},
+                       {"mb_per_step", perStep},
+                       {"lbgm_reuse", reuse}});
+      } else {
+        std::printf("%-6d %-22s %-9.4f %-12.5f %-12.3f %.2fx\n",
+                    peers,
+                    c.name,
+                    r.accuracy.value_or(0),
+                    perStep,
+                    reuse,
+                    rawPerStep / perStep);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void addSimBenchOptions(CLI::App& app, SimBenchOptions& options) {
@@ -62,6 +122,9 @@ void addSimBenchOptions(CLI::App& app, SimBenchOptions& options) {
   app.add_option("--scale-until", options.scaleUntil, "Time units of the speed run")
       ->capture_default_str();
   app.add_option("--sync-peers", options.syncPeers, "Swarm sizes of the sync table (none: skip)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--codec-peers", options.codecPeers, "Swarm sizes of the codec table (none: skip)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--data", options.data, "Fashion-MNIST IDX directory")->capture_default_str();
@@ -161,6 +224,7 @@ int simCommand(const SimBenchOptions& options, bool json) {
       }
     }
   }
+  codecTable(options, json, out);
   sim::SimOptions scale;
   scale.peers = static_cast<std::uint32_t>(options.scalePeers);
   scale.workload = "drift";

@@ -27,7 +27,11 @@ Workloads: decay (x_i(0) = cos(2 pi i/n), no gradients), drift (a kick of -0.1 c
 gradient), noise (white noise --noise per gradient), quadratic (f_i = |x - b_i|^2/2 with
 heterogeneous optima, SGD at --lr with gradient noise --noise; loss = mean suboptimality),
 fmnist-logreg (softmax regression on Fashion-MNIST, real data, a shard per peer, SGD at --lr;
-loss and accuracy = mean local test cross-entropy and accuracy; try --sample-every 10).
+loss and accuracy = mean local test cross-entropy and accuracy; try --sample-every 10),
+fmnist-mlp (the same with the `mlp` built-in, 784-256-128-10: ~30x the compute per step).
+
+Codecs: --codec lbgm runs LBGM's public copies on every edge (bytes are the publishes' wire
+size); --lbgm-topk 0.1 stacks it on top-10 % sparsification (consensus step 0.25).
 
 Examples:
   murmur-sim --peers 64 --workload drift --until 3000 --burn-in 500 --json
@@ -35,6 +39,7 @@ Examples:
   murmur-sim --peers 1024 --topology exponential --workload noise --until 100 --plot sim.svg
   murmur-sim --peers 16 --workload fmnist-logreg --shard label-sorted --until 1000 \
              --sample-every 20 --plot fmnist.svg
+  murmur-sim --peers 64 --workload fmnist-logreg --no-momentum --codec lbgm --lbgm-topk 0.1 --json
   murmur-sim --peers 32 --workload quadratic --bandwidth-mbps 10 --model-bytes 246824 \
              --stragglers 0.25:4 --crash 0.1@50 --csv series.csv
 )";
@@ -82,7 +87,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-momentum", noMomentum, "the baseline: plain midpoint gossip, no A²CiD²");
   bool noGossip = false;
   app.add_flag("--no-gossip", noGossip, "local training only: no exchanges (a reference point)");
-  app.add_option("--workload", o.workload, "decay | drift | noise | quadratic")
+  app.add_option(
+         "--workload", o.workload, "decay | drift | noise | quadratic | fmnist-logreg | fmnist-mlp")
       ->capture_default_str()
       ->check(CLI::IsMember(murmur::sim::workloadNames()));
   app.add_option("--dim", o.workloadOptions.dim, "quadratic: dimension")->capture_default_str();
@@ -118,6 +124,21 @@ int main(int argc, char** argv) {
                  "FDA's threshold on the model variance (0: auto, seeded with 3.89e-5 x d)")
       ->capture_default_str();
   app.add_option("--fda-round-steps", o.fdaRoundSteps, "--fda-theta 0: the round length Θ seeks")
+      ->capture_default_str();
+  app.add_option("--codec",
+                 o.codec,
+                 "gossip payloads: raw (a whole model) or lbgm (publishes to the partner's "
+                 "public copy: a scalar where the update repeats a direction, specs/lbgm.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"raw", "lbgm"}));
+  app.add_option("--lbgm-delta", o.lbgmDelta, "--codec lbgm: reuse when sin² of the angle ≤ δ")
+      ->capture_default_str();
+  app.add_option(
+         "--lbgm-topk", o.lbgmTopk, "--codec lbgm: top-k fraction of each update (0: dense)")
+      ->capture_default_str();
+  app.add_option("--lbgm-gamma",
+                 o.lbgmGamma,
+                 "--codec lbgm: consensus step γ ≤ 0.5 (0: auto, 0.25 with top-k, else 0.5)")
       ->capture_default_str();
   app.add_option("--until", o.until, "simulated time units (mean gradient intervals)")
       ->capture_default_str();

@@ -44,6 +44,13 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
   j["syncs"] = r.syncs;
   j["sync_bytes"] = r.syncBytes;
   j["state_bytes"] = r.stateBytes;
+  j["codec"] = o.codec;
+  if (r.lbgm) {
+    j["lbgm_units"] = {{"skip", r.lbgm->skip},
+                       {"scalar", r.lbgm->scalar},
+                       {"full", r.lbgm->full},
+                       {"reset", r.lbgm->reset}};
+  }
   j["sync"] = o.sync;
   j["events"] = r.events;
   j["eta"] = r.eta;

@@ -16,6 +16,7 @@
 #include "sync/fda_estimator.h"
 #include "sync/fda_threshold.h"
 #include "sync/state_table.h"
+#include "tools/sim/lbgm_edges.h"
 
 namespace murmur::sim {
 namespace {
@@ -32,7 +33,8 @@ struct Message {
   std::uint32_t from = 0;
   gossip::ExchangeMessage type = gossip::ExchangeMessage::kPropose;
   runtime::Seq seq = 0;
-  Snapshot snapshot;  // ACCEPT and PARAMS
+  Snapshot snapshot;  // ACCEPT and PARAMS (raw codec; under LBGM the receiver's view of it)
+  std::shared_ptr<const compression::LbgmMessage> lbgm;  // ACCEPT and PARAMS under LBGM
 };
 
 struct SimPeer {
@@ -101,6 +103,11 @@ void validate(const SimOptions& o) {
       o.sync,
       "'");
   MURMUR_REQUIRE(o.syncPeriod >= 1, "--sync-period must be at least 1");
+  MURMUR_REQUIRE(
+      o.codec == "raw" || o.codec == "lbgm", "--codec must be raw or lbgm, not '", o.codec, "'");
+  MURMUR_REQUIRE(o.lbgmGamma >= 0 && o.lbgmGamma <= 0.5,
+                 "--lbgm-gamma must be in (0, 0.5] (or 0: auto), not ",
+                 o.lbgmGamma);
   MURMUR_REQUIRE(o.fdaTheta >= 0, "--fda-theta must be positive (or 0: auto)");
   MURMUR_REQUIRE(o.fdaRoundSteps >= 1, "--fda-round-steps must be at least 1");
 }
@@ -122,6 +129,11 @@ class Simulation {
     momentum::AcidConstants constants = momentum::computeAcidConstants(neighbours_, o.rate);
     params_ = o.momentum ? momentum::AcidParams::from(constants) : momentum::AcidParams::baseline();
     modelBytes_ = o.modelBytes > 0 ? o.modelBytes : 4 * workload_->dim();
+    if (o.codec == "lbgm") {
+      lbgmGamma_ = o.lbgmGamma > 0 ? o.lbgmGamma : o.lbgmTopk > 0 ? 0.25 : 0.5;
+      lbgm_ = std::make_unique<LbgmEdges>(workload_->tensorSizes(),
+                                          compression::LbgmOptions{o.lbgmDelta, o.lbgmTopk, false});
+    }
 
     std::vector<bool> slow = chosenPeers(o.peers, o.stragglerFraction, netRng_.fork("stragglers"));
     std::vector<bool> slowLink = chosenPeers(o.peers, o.slowLinkFraction, netRng_.fork("links"));
@@ -404,13 +416,20 @@ class Simulation {
   void handle(std::uint32_t i, const gossip::ExchangeStep& step, const Message* received) {
     SimPeer& p = *peers_[i];
     for (const gossip::Outgoing& out : step.send) {
-      Message m{i, out.type, out.seq, nullptr};
+      Message m{i, out.type, out.seq, nullptr, nullptr};
       std::uint64_t bytes = kHeaderBytes;
       if (out.withSnapshot) {
         p.state->mixTo(units(now()));
-        p.ownSnapshot = std::make_shared<const std::vector<double>>(p.x);
-        m.snapshot = p.ownSnapshot;
-        bytes += modelBytes_;
+        if (lbgm_) {
+          auto view = std::make_shared<std::vector<double>>();
+          m.lbgm = lbgm_->publish(i, out.to.value, p.x, *view);
+          p.ownSnapshot = std::move(view);
+          bytes += m.lbgm->wireBytes();
+        } else {
+          p.ownSnapshot = std::make_shared<const std::vector<double>>(p.x);
+          m.snapshot = p.ownSnapshot;
+          bytes += modelBytes_;
+        }
       }
       TimePoint when = network_->deliveryTime(i, out.to.value, bytes, now(), netRng_);
       loop_.runAt(when, [this, to = out.to.value, m] { deliver(to, m); });
@@ -421,7 +440,14 @@ class Simulation {
                    i,
                    ": an exchange to apply without both snapshots");
       p.state->mixTo(units(now()));
-      p.state->applyExchange(received->snapshot->data(), p.ownSnapshot->data());
+      if (lbgmGamma_ < 0.5) {
+        std::vector<double> self = *p.ownSnapshot;
+        std::vector<double> partner = *received->snapshot;
+        LbgmEdges::consensus(self, partner, lbgmGamma_);
+        p.state->applyExchange(partner.data(), self.data());
+      } else {
+        p.state->applyExchange(received->snapshot->data(), p.ownSnapshot->data());
+      }
     }
     if (step.finished) {
       account(i, *step.finished);
@@ -459,6 +485,15 @@ class Simulation {
     SimPeer& p = *peers_[to];
     if (!p.alive) {
       return;  // a crashed peer's socket: the message is lost, the sender will time out
+    }
+    if (m.lbgm) {
+      // Every publish lands on the edge's copy, a stale one too: the copies follow the stream.
+      auto view = std::make_shared<std::vector<double>>();
+      lbgm_->apply(m.from, to, *m.lbgm, *view);
+      Message received = m;
+      received.snapshot = std::move(view);
+      handle(to, p.fsm.onMessage(PeerId{m.from}, m.type, m.seq, now()), &received);
+      return;
     }
     handle(to, p.fsm.onMessage(PeerId{m.from}, m.type, m.seq, now()), &m);
   }
@@ -545,6 +580,9 @@ class Simulation {
     }
     result_.eta = params_.eta;
     result_.alphaTilde = params_.alphaTilde;
+    if (lbgm_) {
+      result_.lbgm = lbgm_->totals();
+    }
     return result_;
   }
 
@@ -555,6 +593,8 @@ class Simulation {
   gossip::NeighbourLists neighbours_;
   momentum::AcidParams params_;
   std::uint64_t modelBytes_ = 0;
+  std::unique_ptr<LbgmEdges> lbgm_;  // --codec lbgm
+  double lbgmGamma_ = 0.5;
   std::vector<std::unique_ptr<SimPeer>> peers_;
   std::unique_ptr<NetworkModel> network_;
   std::vector<bool> crashing_;

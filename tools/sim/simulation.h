@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "compression/lbgm.h"
 #include "runtime/clock.h"
 #include "tools/sim/network_model.h"
 #include "tools/sim/workload.h"
@@ -47,6 +48,12 @@ struct SimOptions {
   std::int64_t syncPeriod = 100;
   double fdaTheta = 0;  // 0: auto (adaptive, seeded with 3.89e-5·d, rounds of fdaRoundSteps)
   std::int64_t fdaRoundSteps = 200;
+  // Gossip payloads (as `murmur run --codec`): raw (a whole model), or lbgm (publishes to the
+  // partner's public copy, specs/lbgm.md; --lbgm-delta δ, --lbgm-topk fraction).
+  std::string codec = "raw";
+  double lbgmDelta = compression::kLbgmDefaultDelta;
+  double lbgmTopk = 0;
+  double lbgmGamma = 0;  // the consensus step γ ≤ ½; 0: auto (¼ with top-k, else ½), as murmur run
   double crashFraction = 0;                                 // this share of peers crashes
   double crashAt = 0;                                       // at this time unit
   runtime::Duration detectAfter = std::chrono::seconds(3);  // until neighbours stop picking it
@@ -85,8 +92,9 @@ struct SimResult {
   double alphaTilde = 0.5;
   std::uint32_t crashed = 0;
   std::uint64_t syncs = 0;
-  std::uint64_t syncBytes = 0;   // ring all-reduce chunks
-  std::uint64_t stateBytes = 0;  // FDA states
+  std::uint64_t syncBytes = 0;                     // ring all-reduce chunks
+  std::uint64_t stateBytes = 0;                    // FDA states
+  std::optional<compression::LbgmUnitStats> lbgm;  // --codec lbgm: publishes per unit, by kind
 };
 
 // Called after every sample (for progress output).

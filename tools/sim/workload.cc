@@ -122,7 +122,7 @@ class Quadratic final : public Workload {
 }  // namespace
 
 std::vector<std::string> workloadNames() {
-  return {"decay", "drift", "noise", "quadratic", "fmnist-logreg"};
+  return {"decay", "drift", "noise", "quadratic", "fmnist-logreg", "fmnist-mlp"};
 }
 
 std::unique_ptr<Workload> makeWorkload(const std::string& name, const WorkloadOptions& options) {
@@ -140,6 +140,9 @@ std::unique_ptr<Workload> makeWorkload(const std::string& name, const WorkloadOp
   }
   if (name == "fmnist-logreg") {
     return makeFashionMnistLogReg(options);
+  }
+  if (name == "fmnist-mlp") {
+    return makeFashionMnistMlp(options);
   }
   std::string known;
   for (const std::string& n : workloadNames()) {

@@ -44,6 +44,9 @@ class Workload {
 
   virtual std::size_t dim() const = 0;
 
+  // The model's parameter tensors, in flat order (LBGM's units).
+  virtual std::vector<std::size_t> tensorSizes() const { return {dim()}; }
+
   // x_i at time 0.
   virtual void initial(std::uint32_t peer, double* x) const = 0;
 
