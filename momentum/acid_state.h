@@ -22,7 +22,17 @@ struct AcidParams {
   }
 
   bool isBaseline() const { return alphaTilde == 0.5; }
+
+  // The same η with α̃ at most `cap`.
+  AcidParams capped(double cap) const {
+    return AcidParams{eta, alphaTilde < cap ? alphaTilde : cap};
+  }
 };
+
+// Codecs with error feedback (top-k or sign under LBGM) mix with public copies that lag the models
+// by what they left out; above this α̃ the momentum extrapolates that lag and the swarm diverges
+// (murmur-sim, ring of 12-64 peers, docs/BENCHMARKS.md "Gossip codecs at 16-64 simulated peers").
+inline constexpr double kMaxAlphaTildeWithErrorFeedback = 1.0;
 
 // Scalar is float for peers; double for reference tests. Instantiated in acid_state.cc only.
 template <typename Scalar>

@@ -94,6 +94,10 @@ struct RunSettings {
   double lbgmGamma = 0.5;
   bool lbgmSign = false;
   std::string syncCodec = "raw";
+
+  // Payloads whose left-out part waits in an error feedback (top-k, sign).
+  bool errorFeedback() const { return codec == "lbgm" && (lbgmTopk > 0 || lbgmSign); }
+
   double lhcCapacity = 0.05;
 
   // A founder's settings: its own flags.
@@ -613,6 +617,15 @@ PeerSummary Node::run() {
                  "momentum",
                  "on the {} topology A²CiD² equals the baseline (α̃ = ½): running plain gossip",
                  run.topology);
+    }
+    if (run.errorFeedback() && acid.alphaTilde > momentum::kMaxAlphaTildeWithErrorFeedback) {
+      MURMUR_LOG(kWarn,
+                 "momentum",
+                 "α̃ capped from {:.3f} to {} under top-k or sign LBGM (above it the momentum "
+                 "extrapolates the public copies' lag and diverges)",
+                 acid.alphaTilde,
+                 momentum::kMaxAlphaTildeWithErrorFeedback);
+      acid = acid.capped(momentum::kMaxAlphaTildeWithErrorFeedback);
     }
     runHash = run.hash(flat.signature(), o.independentInit);
   }

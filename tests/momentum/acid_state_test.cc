@@ -339,5 +339,17 @@ TEST(AcidState, AssignReplacesXAndClearsTheGap) {
   EXPECT_EQ(state.gap()[1], 0.0F);
 }
 
+// Under error-feedback codecs peers cap α̃ (kMaxAlphaTildeWithErrorFeedback): η stays, an α̃ above
+// the cap comes down to it, one below is untouched.
+TEST(AcidParams, CappedLowersOnlyAnAlphaTildeAboveTheCap) {
+  AcidParams ring16{0.1425, 1.8717};
+  AcidParams capped = ring16.capped(kMaxAlphaTildeWithErrorFeedback);
+  EXPECT_EQ(capped.eta, ring16.eta);
+  EXPECT_EQ(capped.alphaTilde, 1.0);
+  AcidParams ring8{0.2893, 0.9877};
+  EXPECT_EQ(ring8.capped(kMaxAlphaTildeWithErrorFeedback).alphaTilde, ring8.alphaTilde);
+  EXPECT_TRUE(AcidParams::baseline().capped(1.0).isBaseline());
+}
+
 }  // namespace
 }  // namespace murmur::momentum

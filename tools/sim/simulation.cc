@@ -128,6 +128,9 @@ class Simulation {
     neighbours_ = gossip::makeTopology(o.topology, names);
     momentum::AcidConstants constants = momentum::computeAcidConstants(neighbours_, o.rate);
     params_ = o.momentum ? momentum::AcidParams::from(constants) : momentum::AcidParams::baseline();
+    if (o.codec == "lbgm" && o.lbgmTopk > 0) {
+      params_ = params_.capped(momentum::kMaxAlphaTildeWithErrorFeedback);  // as real peers do
+    }
     modelBytes_ = o.modelBytes > 0 ? o.modelBytes : 4 * workload_->dim();
     if (o.codec == "lbgm") {
       lbgmGamma_ = o.lbgmGamma > 0 ? o.lbgmGamma : o.lbgmTopk > 0 ? 0.25 : 0.5;
