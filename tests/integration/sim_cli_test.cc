@@ -108,6 +108,8 @@ TEST(SimCli, BadFlagsAreClearErrorsWithCodeTwo) {
   for (const Case& c : {Case{{"--workload", "mnist"}, "--workload"},
                         Case{{"--rate", "0"}, "--rate"},
                         Case{{"--codec", "zip"}, "--codec"},
+                        Case{{"--join", "2.5@10"}, "--join"},
+                        Case{{"--leave", "half"}, "--leave"},
                         Case{{"--codec", "lbgm", "--lbgm-gamma", "0.7"}, "--lbgm-gamma"},
                         Case{{"--plot", "x.png"}, "SVG"},
                         Case{{"--stragglers", "half"}, "SHARE:VALUE"},

@@ -204,6 +204,26 @@ SimOptions fashion(const std::string& shard) {
   return o;
 }
 
+// Churn: a quarter of a ring of 16 leaves gracefully (no timeouts: exchanges in flight complete,
+// proposals get BUSY), 4 peers join from live members' models; the swarm, on the complete graph
+// after the joins, agrees again, joiners included.
+TEST(Simulation, LeaversGoCleanlyAndJoinersStartFromTheSwarm) {
+  SimOptions o = variant(scenario(16, "ring", "decay", 200, 0), false, 1.0);
+  o.leaveFraction = 0.25;
+  o.leaveAt = 20;
+  o.joiners = 4;
+  o.joinAt = 100;
+  SimResult r = simulate(o);
+  EXPECT_EQ(r.left, 4U);
+  EXPECT_EQ(r.joined, 4U);
+  EXPECT_EQ(r.timeouts, 0U);
+  EXPECT_EQ(r.finalModels.size(), 16U) << "12 founders and 4 joiners";
+  EXPECT_LT(r.consensusDistance * 1000, r.samples.front().consensusDistance);
+  SimOptions churn = o;
+  churn.sync = "periodic";
+  EXPECT_THROW(simulate(churn), runtime::Error) << "joiners with syncs are not modelled";
+}
+
 // Real data: softmax regression on Fashion-MNIST, 16 peers on a ring, 500 steps each (16 × 32 ×
 // 500 = 256 k samples seen, ~4 epochs of the swarm): 0.81 mean local accuracy measured.
 TEST(Simulation, FashionMnistSoftmaxRegressionLearns) {

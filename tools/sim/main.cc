@@ -1,6 +1,7 @@
 // murmur-sim: hundreds to thousands of peers on a virtual clock, running the peers' own gossip
 // handshake, exchange credits and A²CiD² momentum over a modelled network, in one process.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -42,9 +43,10 @@ Examples:
   murmur-sim --peers 64 --workload fmnist-logreg --no-momentum --codec lbgm --lbgm-topk 0.1 --json
   murmur-sim --peers 32 --workload quadratic --bandwidth-mbps 10 --model-bytes 246824 \
              --stragglers 0.25:4 --crash 0.1@50 --csv series.csv
+  murmur-sim --peers 16 --workload fmnist-logreg --leave 0.25@200 --join 8@300 --until 600
 )";
 
-// "F:X" → (F, X), for --stragglers and --slow-links; "F@T" for --crash.
+// "F:X" → (F, X), for --stragglers and --slow-links; "F@T" for --crash, --leave and --join.
 std::pair<double, double> splitPair(const std::string& text, char separator, const char* flag) {
   std::size_t at = text.find(separator);
   try {
@@ -177,6 +179,13 @@ int main(int argc, char** argv) {
   std::string crash;
   app.add_option("--crash", crash, "SHARE@T: that share of peers crashes at time T");
   double detectMs = 3000;
+  std::string leave;
+  app.add_option("--leave", leave, "SHARE@T: that share of peers leaves gracefully at time T");
+  std::string join;
+  app.add_option("--join",
+                 join,
+                 "COUNT@T: that many new peers join at time T, each from a live member's model "
+                 "(gossip then runs on the complete graph, as real peers do)");
   app.add_option("--detect-ms", detectMs, "after a crash, until neighbours stop picking the peer")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -206,6 +215,17 @@ int main(int argc, char** argv) {
     }
     if (!crash.empty()) {
       std::tie(o.crashFraction, o.crashAt) = splitPair(crash, '@', "--crash");
+    }
+    if (!leave.empty()) {
+      std::tie(o.leaveFraction, o.leaveAt) = splitPair(leave, '@', "--leave");
+    }
+    if (!join.empty()) {
+      double count = 0;
+      std::tie(count, o.joinAt) = splitPair(join, '@', "--join");
+      if (count < 0 || count > 100000 || count != std::floor(count)) {
+        throw CLI::ValidationError("--join", "COUNT must be a whole number of peers");
+      }
+      o.joiners = static_cast<std::uint32_t>(count);
     }
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitUsage;

@@ -41,6 +41,8 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
   j["timeouts"] = r.timeouts;
   j["retransmissions"] = r.retransmissions;
   j["crashed"] = r.crashed;
+  j["left"] = r.left;
+  j["joined"] = r.joined;
   j["syncs"] = r.syncs;
   j["sync_bytes"] = r.syncBytes;
   j["state_bytes"] = r.stateBytes;

@@ -52,6 +52,7 @@ struct SimPeer {
   double speed = 1;  // gradient events per time unit
   bool alive = true;
   bool detectedDead = false;  // neighbours no longer pick it
+  bool leaving = false;       // said LEFT: no steps, no proposals, gone once its exchange ends
   bool computeBlocked = false;
   bool proposeScheduled = false;
   Snapshot ownSnapshot;  // of the exchange in flight
@@ -92,7 +93,8 @@ void validate(const SimOptions& o) {
   MURMUR_REQUIRE(o.stepInterval.count() > 0, "--step-ms must be positive");
   for (auto [name, fraction] : {std::pair{"--stragglers", o.stragglerFraction},
                                 std::pair{"--slow-links", o.slowLinkFraction},
-                                std::pair{"--crash", o.crashFraction}}) {
+                                std::pair{"--crash", o.crashFraction},
+                                std::pair{"--leave", o.leaveFraction}}) {
     MURMUR_REQUIRE(fraction >= 0 && fraction <= 1, name, ": the share of peers must be in [0, 1]");
   }
   MURMUR_REQUIRE(o.stragglerSlowdown >= 1, "--stragglers: the slowdown must be at least 1");
@@ -103,6 +105,8 @@ void validate(const SimOptions& o) {
       o.sync,
       "'");
   MURMUR_REQUIRE(o.syncPeriod >= 1, "--sync-period must be at least 1");
+  MURMUR_REQUIRE(o.joiners == 0 || o.sync == "none",
+                 "--join with --sync is not modelled (joiners would need the sync's epoch)");
   MURMUR_REQUIRE(
       o.codec == "raw" || o.codec == "lbgm", "--codec must be raw or lbgm, not '", o.codec, "'");
   MURMUR_REQUIRE(o.lbgmGamma >= 0 && o.lbgmGamma <= 0.5,
@@ -138,19 +142,25 @@ class Simulation {
                                           compression::LbgmOptions{o.lbgmDelta, o.lbgmTopk, false});
     }
 
-    std::vector<bool> slow = chosenPeers(o.peers, o.stragglerFraction, netRng_.fork("stragglers"));
-    std::vector<bool> slowLink = chosenPeers(o.peers, o.slowLinkFraction, netRng_.fork("links"));
-    std::vector<double> uplink(o.peers, 1.0);
-    for (std::uint32_t i = 0; i < o.peers; ++i) {
+    const std::uint32_t total = o.peers + o.joiners;
+    std::vector<bool> slow = chosenPeers(total, o.stragglerFraction, netRng_.fork("stragglers"));
+    std::vector<bool> slowLink = chosenPeers(total, o.slowLinkFraction, netRng_.fork("links"));
+    std::vector<double> uplink(total, 1.0);
+    for (std::uint32_t i = 0; i < total; ++i) {
       auto p = std::make_unique<SimPeer>(i, o, workload_->dim());
-      workload_->initial(i, p->x.data());
+      if (i < o.peers) {
+        workload_->initial(i, p->x.data());
+      } else {
+        p->alive = false;  // not started yet
+        p->detectedDead = true;
+      }
       p->state =
           std::make_unique<momentum::BasicAcidState<double>>(p->x.data(), p->x.size(), params_);
       p->speed = slow[i] ? 1.0 / o.stragglerSlowdown : 1.0;
       uplink[i] = slowLink[i] ? 1.0 / o.slowLinkFactor : 1.0;
       peers_.push_back(std::move(p));
     }
-    network_ = std::make_unique<NetworkModel>(o.peers, o.link, std::move(uplink));
+    network_ = std::make_unique<NetworkModel>(total, o.link, std::move(uplink));
     const std::size_t d = workload_->dim();
     if (o.sync == "fda") {
       estimator_ = std::make_unique<sync::FdaEstimator>(sync::FdaVariant::kLinear, d, o.seed);
@@ -164,6 +174,7 @@ class Simulation {
     // Every peer starts from the same x: the first round's reference.
     referenceFloat_.assign(peers_[0]->x.begin(), peers_[0]->x.end());
     crashing_ = chosenPeers(o.peers, o.crashFraction, netRng_.fork("crashes"));
+    leaving_ = chosenPeers(o.peers, o.leaveFraction, netRng_.fork("leaves"));
   }
 
   SimResult run() {
@@ -172,6 +183,12 @@ class Simulation {
       if (crashing_[i]) {
         loop_.runAt(at(o_.crashAt), [this, i] { crash(i); });
       }
+      if (leaving_[i]) {
+        loop_.runAt(at(o_.leaveAt), [this, i] { leave(i); });
+      }
+    }
+    if (o_.joiners > 0) {
+      loop_.runAt(at(o_.joinAt), [this] { join(); });
     }
     for (std::uint64_t k = 0;; ++k) {
       double t = static_cast<double>(k) * o_.sampleEvery;
@@ -219,7 +236,7 @@ class Simulation {
   // One optimizer step: the same increment to x and x̃, so the gap is untouched (spec §2.5).
   void gradient(std::uint32_t i) {
     SimPeer& p = *peers_[i];
-    if (!p.alive || draining_) {
+    if (!p.alive || p.leaving || draining_) {
       return;
     }
     if (p.frozen) {
@@ -228,7 +245,8 @@ class Simulation {
     }
     p.state->mixTo(units(now()));
     increment_.resize(p.x.size());
-    workload_->increment(i, p.x.data(), increment_.data(), p.rng);
+    // A joiner trains one of the founders' shards, as real joiners do (theirs by name).
+    workload_->increment(i % o_.peers, p.x.data(), increment_.data(), p.rng);
     for (std::size_t k = 0; k < p.x.size(); ++k) {
       p.x[k] += increment_[k];
     }
@@ -391,7 +409,8 @@ class Simulation {
 
   void tryPropose(std::uint32_t i) {
     SimPeer& p = *peers_[i];
-    if (!o_.gossip || !p.alive || draining_ || !p.fsm.idle() || !p.credits.canInitiate()) {
+    if (!o_.gossip || !p.alive || p.leaving || draining_ || !p.fsm.idle() ||
+        !p.credits.canInitiate()) {
       return;
     }
     if (now() < p.fsm.backoffUntil()) {
@@ -482,10 +501,19 @@ class Simulation {
         break;
     }
     unblockIfUnderCap(i);
+    goIfLeft(i);
   }
 
   void deliver(std::uint32_t to, const Message& m) {
     SimPeer& p = *peers_[to];
+    if (p.leaving && m.type == gossip::ExchangeMessage::kPropose) {
+      // Its LEFT reaches the proposer with this answer (a proposal already on its way when it
+      // left, even after it is gone): no exchange, and no timeout.
+      Message busy{to, gossip::ExchangeMessage::kBusy, m.seq, nullptr, nullptr};
+      TimePoint when = network_->deliveryTime(to, m.from, kHeaderBytes, now(), netRng_);
+      loop_.runAt(when, [this, from = m.from, busy] { deliver(from, busy); });
+      return;
+    }
     if (!p.alive) {
       return;  // a crashed peer's socket: the message is lost, the sender will time out
     }
@@ -506,6 +534,54 @@ class Simulation {
     std::optional<TimePoint> deadline = p.fsm.deadline();
     if (p.alive && deadline && *deadline <= now()) {
       handle(i, p.fsm.onTimer(now()), nullptr);
+    }
+  }
+
+  void leave(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    if (!p.alive || p.leaving) {
+      return;
+    }
+    p.leaving = true;
+    p.detectedDead = true;  // LEFT goes out at once: nobody picks it any more
+    ++result_.left;
+    goIfLeft(i);
+  }
+
+  void goIfLeft(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    if (p.leaving && p.alive && p.fsm.idle()) {
+      p.alive = false;  // its model leaves with it
+    }
+  }
+
+  void join() {
+    std::vector<std::uint32_t> live;
+    for (std::uint32_t i = 0; i < o_.peers; ++i) {
+      if (peers_[i]->alive && !peers_[i]->leaving) {
+        live.push_back(i);
+      }
+    }
+    if (live.empty()) {
+      return;
+    }
+    neighbours_ = gossip::completeTopology(static_cast<std::uint32_t>(peers_.size()));
+    for (auto j = o_.peers; j < peers_.size(); ++j) {
+      std::uint32_t from = live[netRng_.below(live.size())];
+      auto model = std::make_shared<std::vector<double>>(workload_->dim());
+      peers_[from]->state->snapshotAt(units(now()), model->data());
+      TimePoint when = network_->deliveryTime(from, j, modelBytes_, now(), netRng_);
+      loop_.runAt(when, [this, j, model] {
+        SimPeer& q = *peers_[j];
+        q.x = *model;
+        q.state =
+            std::make_unique<momentum::BasicAcidState<double>>(q.x.data(), q.x.size(), params_);
+        q.state->mixTo(units(now()));  // its clock starts now, with a zero gap
+        q.alive = true;
+        q.detectedDead = false;
+        ++result_.joined;
+        scheduleGradient(j);
+      });
     }
   }
 
@@ -601,6 +677,7 @@ class Simulation {
   std::vector<std::unique_ptr<SimPeer>> peers_;
   std::unique_ptr<NetworkModel> network_;
   std::vector<bool> crashing_;
+  std::vector<bool> leaving_;
   runtime::ManualEventLoop loop_;
   SimResult result_;
   bool draining_ = false;

@@ -57,6 +57,15 @@ struct SimOptions {
   double crashFraction = 0;                                 // this share of peers crashes
   double crashAt = 0;                                       // at this time unit
   runtime::Duration detectAfter = std::chrono::seconds(3);  // until neighbours stop picking it
+  // Churn. A leaver stops training at leaveAt, says LEFT (nobody picks it any more, a proposal
+  // gets BUSY), finishes its exchange in flight and goes. Joiners start at joinAt from a random
+  // live member's model (sent over the network model) with a zero gap, as `murmur run --join`
+  // does; the member list then outgrows the fixed graph and gossip runs on the complete graph
+  // (the A²CiD² constants stay the start's). Not with global syncs.
+  double leaveFraction = 0;
+  double leaveAt = 0;
+  std::uint32_t joiners = 0;
+  double joinAt = 0;
 };
 
 struct SimSample {
@@ -91,6 +100,8 @@ struct SimResult {
   double eta = 0;
   double alphaTilde = 0.5;
   std::uint32_t crashed = 0;
+  std::uint32_t left = 0;
+  std::uint32_t joined = 0;
   std::uint64_t syncs = 0;
   std::uint64_t syncBytes = 0;                     // ring all-reduce chunks
   std::uint64_t stateBytes = 0;                    // FDA states
