@@ -94,11 +94,10 @@ struct RunSettings {
   double lbgmGamma = 0.5;
   bool lbgmSign = false;
   std::string syncCodec = "raw";
+  double lhcCapacity = 0.05;
 
   // Payloads whose left-out part waits in an error feedback (top-k, sign).
   bool errorFeedback() const { return codec == "lbgm" && (lbgmTopk > 0 || lbgmSign); }
-
-  double lhcCapacity = 0.05;
 
   // A founder's settings: its own flags.
   static RunSettings of(const NodeOptions& o, std::uint32_t shards) {

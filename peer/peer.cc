@@ -263,8 +263,14 @@ void Peer::driveMembership(runtime::TimePoint now) {
   for (const gossip::ProbeMessage& probe : membership_.tick(now)) {
     sendProbe(probe);
   }
-  const std::vector<gossip::MembershipEvent> events = membership_.takeEvents();
-  for (const gossip::MembershipEvent& e : events) {
+  bool startUpNews = false;  // a listed member left PENDING: the start-up wait may be over
+  for (const gossip::MembershipEvent& e : membership_.takeEvents()) {
+    if (e.from == gossip::MemberState::kPending) {
+      startUpNews = true;
+      if (e.to == gossip::MemberState::kDead) {
+        givenUp_.insert(e.member.value);
+      }
+    }
     metrics_
         .counter(
             fmt::format("membership_events_total{{state=\"{}\"}}", gossip::memberStateName(e.to)))
@@ -283,15 +289,6 @@ void Peer::driveMembership(runtime::TimePoint now) {
                                    gossip::memberStateName(e.to),
                                    gossip::memberStateName(e.from),
                                    e.incarnation));
-    }
-  }
-  bool startUpNews = false;
-  for (const gossip::MembershipEvent& e : events) {
-    if (e.from == gossip::MemberState::kPending) {
-      startUpNews = true;
-      if (e.to == gossip::MemberState::kDead) {
-        givenUp_.insert(e.member.value);
-      }
     }
   }
   if (startUpNews) {

@@ -13,7 +13,8 @@ void toDouble(const float* values, std::size_t n, std::vector<double>& out) {
 
 LbgmEdges::LbgmEdges(const std::vector<std::size_t>& tensorSizes, compression::LbgmOptions options)
     : units_(compression::lbgmUnits(tensorSizes)), options_(options) {
-  compression::LbgmPublicCopy probe(units_, options_);  // checks δ and top-k now, not mid-run
+  compression::requireLbgmDelta(options_.delta);  // now, not at the first exchange
+  compression::requireLbgmTopk(options_.topk);
 }
 
 LbgmEdges::Edge& LbgmEdges::edge(std::uint32_t from, std::uint32_t to) {
