@@ -187,13 +187,19 @@ class Membership {
   struct Gossip {
     MemberUpdate update;
     std::uint32_t sent = 0;
+    std::uint64_t order = 0;    // when it became news: the newer goes first among equally sent
+    bool firstContact = false;  // PENDING → ALIVE: yields to news that change partner choice
   };
 
   runtime::Duration scaled(runtime::Duration d) const { return d * (health_ + 1); }
 
+  static bool hasTimer(MemberState s) {
+    return s == MemberState::kPending || s == MemberState::kSuspect;
+  }
+
   runtime::Duration suspicionTimeout(const Member& m) const;
   void setState(runtime::PeerId id, Member& m, MemberState to, std::uint64_t incarnation);
-  void disseminate(MemberUpdate update);
+  void disseminate(MemberUpdate update, bool firstContact = false);
   void refute(std::uint64_t claimed);
   void suspect(runtime::PeerId id,
                Member& m,
@@ -213,6 +219,9 @@ class Membership {
   MembershipOptions options_;
   runtime::Rng rng_;
   std::map<runtime::PeerId, Member> members_;
+  // Members PENDING or SUSPECT, the states with timers: with none, tick() and nextDeadline() skip
+  // the walk over every member (at a thousand members, most of a comm loop's membership work).
+  std::size_t timed_ = 0;
   std::vector<runtime::PeerId> probeOrder_;
   std::size_t probeIndex_ = 0;
   std::optional<runtime::PeerId> probeNext_;  // probeSoon() asked for this one
@@ -225,6 +234,7 @@ class Membership {
   // when nobody probes it soon (Lifeguard's buddy system), so a paused peer refutes on waking.
   std::vector<ProbeMessage> urgent_;
   std::vector<Gossip> gossip_;
+  std::uint64_t newsCount_ = 0;
   std::vector<MembershipEvent> events_;
   std::uint32_t health_ = 0;
 };
