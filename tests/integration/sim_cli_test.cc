@@ -36,6 +36,7 @@ TEST(SimCli, HelpTeachesTheModelAndTheFlags) {
                            "--loss",
                            "--stragglers",
                            "--crash",
+                           "--membership",
                            "mean gradient interval",
                            "Examples"}) {
     EXPECT_NE(help.out.find(text), std::string::npos) << text;
@@ -70,6 +71,22 @@ TEST(SimCli, PrintsJsonAndWritesTheSeriesAndThePlot) {
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   EXPECT_NE(svg.find("consensus distance over bytes"), std::string::npos);
   EXPECT_NE(svg.find("loss over time"), std::string::npos);
+}
+
+// --membership swim: the summary says what SWIM sent and how fast the survivors found the crash.
+TEST(SimCli, UnderSwimTheJsonReportsTheDetection) {
+  TempDir dir;
+  Result r = runSim(
+      dir,
+      {"--peers", "8", "--membership", "swim", "--crash", "0.125@30", "--until", "150", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["membership"], "swim");
+  ASSERT_TRUE(j.contains("swim")) << r.out;
+  EXPECT_EQ(j["swim"]["deaths"].get<int>(), 7) << "each survivor declares the crashed peer dead";
+  EXPECT_EQ(j["swim"]["false_deaths"].get<int>(), 0);
+  EXPECT_GT(j["swim"]["detection_seconds_mean"].get<double>(), 0.0);
+  EXPECT_GT(j["swim"]["bytes"].get<std::uint64_t>(), 0U);
 }
 
 // The `mlp` built-in's architecture in plain C++ (backpropagation written out): 4 peers, ~100
@@ -108,6 +125,7 @@ TEST(SimCli, BadFlagsAreClearErrorsWithCodeTwo) {
   for (const Case& c : {Case{{"--workload", "mnist"}, "--workload"},
                         Case{{"--rate", "0"}, "--rate"},
                         Case{{"--codec", "zip"}, "--codec"},
+                        Case{{"--membership", "psychic"}, "--membership"},
                         Case{{"--join", "2.5@10"}, "--join"},
                         Case{{"--leave", "half"}, "--leave"},
                         Case{{"--codec", "lbgm", "--lbgm-gamma", "0.7"}, "--lbgm-gamma"},

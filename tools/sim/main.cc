@@ -44,7 +44,27 @@ Examples:
   murmur-sim --peers 32 --workload quadratic --bandwidth-mbps 10 --model-bytes 246824 \
              --stragglers 0.25:4 --crash 0.1@50 --csv series.csv
   murmur-sim --peers 16 --workload fmnist-logreg --leave 0.25@200 --join 8@300 --until 600
+  murmur-sim --peers 256 --membership swim --crash 0.1@50 --until 200 --json
 )";
+
+// --membership swim's line of the summary: what SWIM cost and how fast it found the crashes.
+std::string swimLine(const murmur::sim::SimResult& r) {
+  if (!r.swim) {
+    return "";
+  }
+  char line[256];
+  std::snprintf(line,
+                sizeof line,
+                "  membership (SWIM)    %.3f MB, %llu probe messages; crashes declared DEAD %llu "
+                "times, after %.2f s mean, %.2f s max; %llu live peers declared DEAD\n",
+                static_cast<double>(r.swim->bytes) / 1e6,
+                static_cast<unsigned long long>(r.swim->messages),
+                static_cast<unsigned long long>(r.swim->deaths),
+                r.swim->detectionSecondsMean,
+                r.swim->detectionSecondsMax,
+                static_cast<unsigned long long>(r.swim->falseDeaths));
+  return line;
+}
 
 // "F:X" → (F, X), for --stragglers and --slow-links; "F@T" for --crash, --leave and --join.
 std::pair<double, double> splitPair(const std::string& text, char separator, const char* flag) {
@@ -186,7 +206,17 @@ int main(int argc, char** argv) {
                  join,
                  "COUNT@T: that many new peers join at time T, each from a live member's model "
                  "(gossip then runs on the complete graph, as real peers do)");
-  app.add_option("--detect-ms", detectMs, "after a crash, until neighbours stop picking the peer")
+  app.add_option(
+         "--membership",
+         o.membership,
+         "how peers learn of crashes and departures: oracle (every peer stops picking a "
+         "crashed one --detect-ms later, a leaver at once) or swim (each peer runs murmur's "
+         "SWIM over the network model: probes, suspicion, piggybacked updates)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"oracle", "swim"}));
+  app.add_option("--detect-ms",
+                 detectMs,
+                 "--membership oracle: after a crash, until neighbours stop picking the peer")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   bool json = false;
@@ -282,7 +312,7 @@ int main(int argc, char** argv) {
         "%llu timed out\n"
         "  bytes sent           %.3f MB (%llu TCP retransmissions); syncs %llu: %.3f MB of "
         "rings, %.3f MB of FDA states\n"
-        "  constants            eta %.6f, alpha~ %.6f\n",
+        "  constants            eta %.6f, alpha~ %.6f\n%s",
         o.peers,
         o.topology.c_str(),
         o.workload.c_str(),
@@ -305,7 +335,8 @@ int main(int argc, char** argv) {
         static_cast<double>(result.syncBytes) / 1e6,
         static_cast<double>(result.stateBytes) / 1e6,
         result.eta,
-        result.alphaTilde);
+        result.alphaTilde,
+        swimLine(result).c_str());
   }
   bool ok = true;
   if (!csvPath.empty()) {

@@ -54,6 +54,15 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
                        {"reset", r.lbgm->reset}};
   }
   j["sync"] = o.sync;
+  j["membership"] = o.membership;
+  if (r.swim) {
+    j["swim"] = {{"bytes", r.swim->bytes},
+                 {"probe_messages", r.swim->messages},
+                 {"deaths", r.swim->deaths},
+                 {"false_deaths", r.swim->falseDeaths},
+                 {"detection_seconds_mean", r.swim->detectionSecondsMean},
+                 {"detection_seconds_max", r.swim->detectionSecondsMax}};
+  }
   j["events"] = r.events;
   j["eta"] = r.eta;
   j["alpha_tilde"] = r.alphaTilde;

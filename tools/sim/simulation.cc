@@ -17,6 +17,7 @@
 #include "sync/fda_threshold.h"
 #include "sync/state_table.h"
 #include "tools/sim/lbgm_edges.h"
+#include "tools/sim/swim_members.h"
 
 namespace murmur::sim {
 namespace {
@@ -35,6 +36,7 @@ struct Message {
   runtime::Seq seq = 0;
   Snapshot snapshot;  // ACCEPT and PARAMS (raw codec; under LBGM the receiver's view of it)
   std::shared_ptr<const compression::LbgmMessage> lbgm;  // ACCEPT and PARAMS under LBGM
+  SwimNews news;                                         // --membership swim
 };
 
 struct SimPeer {
@@ -51,7 +53,7 @@ struct SimPeer {
   runtime::Rng rng;
   double speed = 1;  // gradient events per time unit
   bool alive = true;
-  bool detectedDead = false;  // neighbours no longer pick it
+  bool detectedDead = false;  // --membership oracle: neighbours no longer pick it
   bool leaving = false;       // said LEFT: no steps, no proposals, gone once its exchange ends
   bool computeBlocked = false;
   bool proposeScheduled = false;
@@ -114,6 +116,10 @@ void validate(const SimOptions& o) {
                  o.lbgmGamma);
   MURMUR_REQUIRE(o.fdaTheta >= 0, "--fda-theta must be positive (or 0: auto)");
   MURMUR_REQUIRE(o.fdaRoundSteps >= 1, "--fda-round-steps must be at least 1");
+  MURMUR_REQUIRE(o.membership == "oracle" || o.membership == "swim",
+                 "--membership must be oracle or swim, not '",
+                 o.membership,
+                 "'");
 }
 
 class Simulation {
@@ -161,6 +167,10 @@ class Simulation {
       peers_.push_back(std::move(p));
     }
     network_ = std::make_unique<NetworkModel>(total, o.link, std::move(uplink));
+    if (o.membership == "swim") {
+      swim_ = std::make_unique<SwimMembers>(
+          total, gossip::MembershipOptions{}, o.seed, loop_, *network_, netRng_);
+    }
     const std::size_t d = workload_->dim();
     if (o.sync == "fda") {
       estimator_ = std::make_unique<sync::FdaEstimator>(sync::FdaVariant::kLinear, d, o.seed);
@@ -178,6 +188,9 @@ class Simulation {
   }
 
   SimResult run() {
+    if (swim_) {
+      swim_->startFounders(o_.peers);
+    }
     for (std::uint32_t i = 0; i < o_.peers; ++i) {
       scheduleGradient(i);
       if (crashing_[i]) {
@@ -205,6 +218,15 @@ class Simulation {
 
  private:
   TimePoint now() const { return loop_.now(); }
+
+  // i's view of j: a fit exchange partner; a member its FDA states still go to.
+  bool picks(std::uint32_t i, std::uint32_t j) const {
+    return swim_ ? swim_->usable(i, j) : !peers_[j]->detectedDead;
+  }
+
+  bool knows(std::uint32_t i, std::uint32_t j) const {
+    return swim_ ? !swim_->gone(i, j) : !peers_[j]->detectedDead;
+  }
 
   // The end, as real peers end: no new steps or proposals, but the exchanges in flight complete
   // (or time out), so no exchange is left applied on one side only when the models are read.
@@ -305,7 +327,7 @@ class Simulation {
                            threshold_.theta()};
     p.table->setOwn(entry);
     for (std::uint32_t j = 0; j < o_.peers; ++j) {
-      if (j == i || peers_[j]->detectedDead) {
+      if (j == i || !knows(i, j)) {
         continue;
       }
       TimePoint when = network_->deliveryTime(i, j, kStateBytes, now(), netRng_);
@@ -423,7 +445,7 @@ class Simulation {
       }
       return;
     }
-    auto usable = [this](PeerId id) { return !peers_[id.value]->detectedDead; };
+    auto usable = [this, i](PeerId id) { return picks(i, id.value); };
     std::optional<PeerId> to = gossip::pickNeighbour(neighbours_[i], usable, p.rng);
     if (!to) {
       p.credits.dropExcess();  // nobody to exchange with: do not hold compute back
@@ -438,8 +460,12 @@ class Simulation {
   void handle(std::uint32_t i, const gossip::ExchangeStep& step, const Message* received) {
     SimPeer& p = *peers_[i];
     for (const gossip::Outgoing& out : step.send) {
-      Message m{i, out.type, out.seq, nullptr, nullptr};
+      Message m{i, out.type, out.seq, nullptr, nullptr, {}};
       std::uint64_t bytes = kHeaderBytes;
+      if (swim_) {
+        m.news = swim_->news(i, out.to.value);
+        bytes += m.news.updates.size() * SwimMembers::kUpdateBytes;
+      }
       if (out.withSnapshot) {
         p.state->mixTo(units(now()));
         if (lbgm_) {
@@ -495,6 +521,9 @@ class Simulation {
         break;
       case gossip::ExchangeResult::kTimedOut:
         ++result_.timeouts;
+        if (swim_) {
+          swim_->exchangeTimedOut(i, outcome.peer.value);
+        }
         break;
       case gossip::ExchangeResult::kAborted:
       case gossip::ExchangeResult::kUnreachable:
@@ -509,13 +538,19 @@ class Simulation {
     if (p.leaving && m.type == gossip::ExchangeMessage::kPropose) {
       // Its LEFT reaches the proposer with this answer (a proposal already on its way when it
       // left, even after it is gone): no exchange, and no timeout.
-      Message busy{to, gossip::ExchangeMessage::kBusy, m.seq, nullptr, nullptr};
+      Message busy{to, gossip::ExchangeMessage::kBusy, m.seq, nullptr, nullptr, {}};
+      if (swim_) {
+        busy.news = swim_->news(to, m.from);
+      }
       TimePoint when = network_->deliveryTime(to, m.from, kHeaderBytes, now(), netRng_);
       loop_.runAt(when, [this, from = m.from, busy] { deliver(from, busy); });
       return;
     }
     if (!p.alive) {
       return;  // a crashed peer's socket: the message is lost, the sender will time out
+    }
+    if (swim_) {
+      swim_->received(to, m.from, m.news);
     }
     if (m.lbgm) {
       // Every publish lands on the edge's copy, a stale one too: the copies follow the stream.
@@ -544,6 +579,9 @@ class Simulation {
     }
     p.leaving = true;
     p.detectedDead = true;  // LEFT goes out at once: nobody picks it any more
+    if (swim_) {
+      swim_->leave(i);  // to every member it knows, with its LEFT update
+    }
     ++result_.left;
     goIfLeft(i);
   }
@@ -571,7 +609,7 @@ class Simulation {
       auto model = std::make_shared<std::vector<double>>(workload_->dim());
       peers_[from]->state->snapshotAt(units(now()), model->data());
       TimePoint when = network_->deliveryTime(from, j, modelBytes_, now(), netRng_);
-      loop_.runAt(when, [this, j, model] {
+      loop_.runAt(when, [this, j, from, model] {
         SimPeer& q = *peers_[j];
         q.x = *model;
         q.state =
@@ -579,6 +617,9 @@ class Simulation {
         q.state->mixTo(units(now()));  // its clock starts now, with a zero gap
         q.alive = true;
         q.detectedDead = false;
+        if (swim_) {
+          swim_->join(j, from);
+        }
         ++result_.joined;
         scheduleGradient(j);
       });
@@ -588,6 +629,10 @@ class Simulation {
   void crash(std::uint32_t i) {
     peers_[i]->alive = false;
     ++result_.crashed;
+    if (swim_) {
+      swim_->crash(i);  // the others find out by probing it
+      return;
+    }
     loop_.runAt(now() + o_.detectAfter, [this, i] { peers_[i]->detectedDead = true; });
   }
 
@@ -662,6 +707,9 @@ class Simulation {
     if (lbgm_) {
       result_.lbgm = lbgm_->totals();
     }
+    if (swim_) {
+      result_.swim = swim_->stats();
+    }
     return result_;
   }
 
@@ -676,6 +724,7 @@ class Simulation {
   double lbgmGamma_ = 0.5;
   std::vector<std::unique_ptr<SimPeer>> peers_;
   std::unique_ptr<NetworkModel> network_;
+  std::unique_ptr<SwimMembers> swim_;  // --membership swim
   std::vector<bool> crashing_;
   std::vector<bool> leaving_;
   runtime::ManualEventLoop loop_;

@@ -16,6 +16,7 @@
 #include "compression/lbgm.h"
 #include "runtime/clock.h"
 #include "tools/sim/network_model.h"
+#include "tools/sim/swim_members.h"
 #include "tools/sim/workload.h"
 
 namespace murmur::sim {
@@ -54,9 +55,13 @@ struct SimOptions {
   double lbgmDelta = compression::kLbgmDefaultDelta;
   double lbgmTopk = 0;
   double lbgmGamma = 0;  // the consensus step γ ≤ ½; 0: auto (¼ with top-k, else ½), as murmur run
-  double crashFraction = 0;                                 // this share of peers crashes
-  double crashAt = 0;                                       // at this time unit
-  runtime::Duration detectAfter = std::chrono::seconds(3);  // until neighbours stop picking it
+  double crashFraction = 0;  // this share of peers crashes
+  double crashAt = 0;        // at this time unit
+  // How peers learn of crashes and departures: oracle (every peer stops picking a crashed one
+  // `detectAfter` later, a leaver at once) or swim (each peer runs gossip::Membership over the
+  // network model with murmur's defaults: probes, suspicion, piggybacked updates, LEAVE).
+  std::string membership = "oracle";
+  runtime::Duration detectAfter = std::chrono::seconds(3);
   // Churn. A leaver stops training at leaveAt, says LEFT (nobody picks it any more, a proposal
   // gets BUSY), finishes its exchange in flight and goes. Joiners start at joinAt from a random
   // live member's model (sent over the network model) with a zero gap, as `murmur run --join`
@@ -106,6 +111,7 @@ struct SimResult {
   std::uint64_t syncBytes = 0;                     // ring all-reduce chunks
   std::uint64_t stateBytes = 0;                    // FDA states
   std::optional<compression::LbgmUnitStats> lbgm;  // --codec lbgm: publishes per unit, by kind
+  std::optional<SwimStats> swim;                   // --membership swim
 };
 
 // Called after every sample (for progress output).
