@@ -34,6 +34,7 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
   j["accuracy"] = optional(r.accuracy);
   j["exchanges"] = r.exchanges;
   j["gradient_steps"] = r.gradientSteps;
+  j["steps_per_peer"] = r.stepsPerPeer;
   j["realised_rate"] = r.realisedRate;
   j["realised_rate_min"] = r.realisedRateMin;
   j["realised_rate_max"] = r.realisedRateMax;

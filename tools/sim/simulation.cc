@@ -107,8 +107,6 @@ void validate(const SimOptions& o) {
       o.sync,
       "'");
   MURMUR_REQUIRE(o.syncPeriod >= 1, "--sync-period must be at least 1");
-  MURMUR_REQUIRE(o.joiners == 0 || o.sync == "none",
-                 "--join with --sync is not modelled (joiners would need the sync's epoch)");
   MURMUR_REQUIRE(
       o.codec == "raw" || o.codec == "lbgm", "--codec must be raw or lbgm, not '", o.codec, "'");
   MURMUR_REQUIRE(o.lbgmGamma >= 0 && o.lbgmGamma <= 0.5,
@@ -174,7 +172,7 @@ class Simulation {
     const std::size_t d = workload_->dim();
     if (o.sync == "fda") {
       estimator_ = std::make_unique<sync::FdaEstimator>(sync::FdaVariant::kLinear, d, o.seed);
-      for (std::uint32_t i = 0; i < o.peers; ++i) {
+      for (std::uint32_t i = 0; i < total; ++i) {
         peers_[i]->table = std::make_unique<sync::StateTable>(PeerId{i});
       }
     }
@@ -311,8 +309,10 @@ class Simulation {
     }
     freeze(i);
     p.gradientHeld = true;
-    if (std::all_of(
-            peers_.begin(), peers_.end(), [](const auto& q) { return !q->alive || q->frozen; })) {
+    // A joiner may freeze while a ring it is not in runs: it waits for the next one.
+    if (!syncing_ && std::all_of(peers_.begin(), peers_.end(), [](const auto& q) {
+          return !q->alive || q->frozen;
+        })) {
       runRing();
     }
     return true;
@@ -326,7 +326,7 @@ class Simulation {
                            estimator_->localState(xFloat_.data(), referenceFloat_.data()),
                            threshold_.theta()};
     p.table->setOwn(entry);
-    for (std::uint32_t j = 0; j < o_.peers; ++j) {
+    for (std::uint32_t j = 0; j < peers_.size(); ++j) {
       if (j == i || !knows(i, j)) {
         continue;
       }
@@ -348,7 +348,7 @@ class Simulation {
   }
 
   void freezeAll() {
-    for (std::uint32_t i = 0; i < o_.peers; ++i) {
+    for (std::uint32_t i = 0; i < peers_.size(); ++i) {
       if (peers_[i]->alive && !peers_[i]->frozen) {
         freeze(i);
       }
@@ -361,7 +361,7 @@ class Simulation {
   void runRing() {
     syncing_ = true;
     std::vector<std::uint32_t> members;
-    for (std::uint32_t i = 0; i < o_.peers; ++i) {
+    for (std::uint32_t i = 0; i < peers_.size(); ++i) {
       if (peers_[i]->alive) {
         members.push_back(i);
       }
@@ -615,6 +615,9 @@ class Simulation {
         q.state =
             std::make_unique<momentum::BasicAcidState<double>>(q.x.data(), q.x.size(), params_);
         q.state->mixTo(units(now()));  // its clock starts now, with a zero gap
+        // The member's step count and the swarm's epoch come with the model (as JOIN_ACCEPT
+        // carries them): the joiner's lockstep period is the swarm's, and it takes the next sync.
+        q.steps = q.roundStart = peers_[from]->steps;
         q.alive = true;
         q.detectedDead = false;
         if (swim_) {
@@ -675,6 +678,11 @@ class Simulation {
 
   SimResult finish() {
     result_.finalModels = models_;  // the last sample is at `until`
+    for (const auto& p : peers_) {
+      if (p->alive) {
+        result_.stepsPerPeer.push_back(p->steps);
+      }
+    }
     const SimSample& last = result_.samples.back();
     result_.consensusDistance = last.consensusDistance;
     result_.loss = last.loss;

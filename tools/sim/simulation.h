@@ -66,7 +66,8 @@ struct SimOptions {
   // gets BUSY), finishes its exchange in flight and goes. Joiners start at joinAt from a random
   // live member's model (sent over the network model) with a zero gap, as `murmur run --join`
   // does; the member list then outgrows the fixed graph and gossip runs on the complete graph
-  // (the A²CiD² constants stay the start's). Not with global syncs.
+  // (the A²CiD² constants stay the start's). Under global syncs a joiner takes the member's step
+  // count and the epoch with the model, and the next sync.
   double leaveFraction = 0;
   double leaveAt = 0;
   std::uint32_t joiners = 0;
@@ -87,11 +88,12 @@ struct SimResult {
   // x of each live peer at the end, in peer order, once the exchanges in flight at `until` have
   // completed (the last sample is taken then, a few virtual milliseconds later).
   std::vector<std::vector<double>> finalModels;
-  double consensusDistance = 0;      // at the end: (1/n)Σ|x_i − x̄|² over live peers
-  double consensusDistanceMean = 0;  // over the samples from burnIn on
-  std::optional<double> loss;        // at the end
-  std::optional<double> lossMean;    // over the samples from burnIn on
-  std::optional<double> accuracy;    // at the end (mean local test accuracy)
+  std::vector<std::uint64_t> stepsPerPeer;  // of the same peers (a joiner counts from its member's)
+  double consensusDistance = 0;             // at the end: (1/n)Σ|x_i − x̄|² over live peers
+  double consensusDistanceMean = 0;         // over the samples from burnIn on
+  std::optional<double> loss;               // at the end
+  std::optional<double> lossMean;           // over the samples from burnIn on
+  std::optional<double> accuracy;           // at the end (mean local test accuracy)
   std::uint64_t bytesTotal = 0;
   std::uint64_t exchanges = 0;  // completed, counted once per pair
   std::uint64_t gradientSteps = 0;
