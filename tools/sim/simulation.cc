@@ -539,10 +539,12 @@ class Simulation {
       // Its LEFT reaches the proposer with this answer (a proposal already on its way when it
       // left, even after it is gone): no exchange, and no timeout.
       Message busy{to, gossip::ExchangeMessage::kBusy, m.seq, nullptr, nullptr, {}};
+      std::uint64_t bytes = kHeaderBytes;
       if (swim_) {
         busy.news = swim_->news(to, m.from);
+        bytes += busy.news.updates.size() * SwimMembers::kUpdateBytes;
       }
-      TimePoint when = network_->deliveryTime(to, m.from, kHeaderBytes, now(), netRng_);
+      TimePoint when = network_->deliveryTime(to, m.from, bytes, now(), netRng_);
       loop_.runAt(when, [this, from = m.from, busy] { deliver(from, busy); });
       return;
     }

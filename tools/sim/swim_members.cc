@@ -101,14 +101,18 @@ SwimNews SwimMembers::news(std::uint32_t from, std::uint32_t to) {
 }
 
 void SwimMembers::received(std::uint32_t at, std::uint32_t from, const SwimNews& news) {
-  Member& m = members_[at];
-  if (!m.up) {
+  if (!members_[at].up) {
     return;
   }
-  m.view->heard(PeerId{from}, news.incarnation, loop_.now());
-  m.view->apply(PeerId{from}, news.updates, loop_.now());
+  absorb(at, from, news);
   takeEvents(at);
   scheduleTick(at);
+}
+
+void SwimMembers::absorb(std::uint32_t at, std::uint32_t from, const SwimNews& news) {
+  gossip::Membership& view = *members_[at].view;
+  view.heard(PeerId{from}, news.incarnation, loop_.now());
+  view.apply(PeerId{from}, news.updates, loop_.now());
 }
 
 void SwimMembers::exchangeTimedOut(std::uint32_t peer, std::uint32_t partner) {
@@ -143,7 +147,7 @@ void SwimMembers::deliver(std::uint32_t to,
   if (kind == Kind::kHello && !m.leaving) {
     m.view->addPending(PeerId{from});  // a joiner: known from its HELLO on
   }
-  received(to, from, news);
+  absorb(to, from, news);
   std::vector<gossip::ProbeMessage> replies;
   switch (kind) {
     case Kind::kHello:

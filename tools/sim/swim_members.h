@@ -81,6 +81,8 @@ class SwimMembers {
   enum class Kind : std::uint8_t { kProbe, kHello, kHelloReply, kLeave };
 
   void start(std::uint32_t peer);
+  // The sender's word on arrival: direct evidence that it runs, and its piggybacked updates.
+  void absorb(std::uint32_t at, std::uint32_t from, const SwimNews& news);
   void send(std::uint32_t from, std::uint32_t to, Kind kind, const gossip::ProbeMessage& probe);
   void deliver(std::uint32_t to,
                std::uint32_t from,
