@@ -56,10 +56,14 @@ std::uint32_t Membership::retransmitLimit() const {
   return options_.retransmitMultiplier * static_cast<std::uint32_t>(std::ceil(std::log2(n + 1)));
 }
 
+std::uint32_t Membership::expectedConfirmations() const {
+  const auto n = static_cast<std::uint32_t>(members_.size() + 1);
+  return n > 2 ? std::min(options_.indirectProbes, n - 2) : 0;
+}
+
 runtime::Duration Membership::suspicionTimeout(const Member& m) const {
   // Lifeguard: from the maximum with no confirmation down to the minimum with K of them.
-  const auto n = static_cast<std::uint32_t>(members_.size() + 1);
-  const std::uint32_t expected = n > 2 ? std::min(options_.indirectProbes, n - 2) : 0;
+  const std::uint32_t expected = expectedConfirmations();
   if (expected == 0) {
     return options_.suspicionMax;
   }
@@ -83,6 +87,7 @@ void Membership::setState(runtime::PeerId id,
   m.incarnation = incarnation;
   if (to != MemberState::kSuspect) {
     m.confirmations.clear();
+    m.ownSuspicion = false;
   }
 }
 
@@ -114,12 +119,25 @@ void Membership::suspect(runtime::PeerId id,
   setState(id, m, MemberState::kSuspect, incarnation);
   m.suspectedAt = now;
   m.confirmations.clear();
-  if (origin != self_) {
+  m.ownSuspicion = origin == self_;
+  if (!m.ownSuspicion) {
     m.confirmations.push_back(origin);
+    // Lifeguard: check it ourselves next; a failed probe of ours confirms the suspicion to the
+    // others (the first suspecter otherwise waits out the longest timeout).
+    probeSoon(id);
   }
   disseminate(MemberUpdate{id, MemberState::kSuspect, incarnation, origin});
   if (!left_) {
     urgent_.push_back(ProbeMessage{ProbeKind::kPing, id, nextSeq_++, id});
+  }
+}
+
+void Membership::confirmSuspicion(runtime::PeerId id, Member& m) {
+  // Past K known confirmations more change no timeout: no news for them (Lifeguard's limit,
+  // which keeps a mass failure among thousands from flooding the piggyback slots).
+  if (!m.ownSuspicion && m.confirmations.size() < expectedConfirmations()) {
+    m.ownSuspicion = true;
+    disseminate(MemberUpdate{id, MemberState::kSuspect, m.incarnation, self_});
   }
 }
 
@@ -225,8 +243,11 @@ std::vector<ProbeMessage> Membership::tick(runtime::TimePoint now) {
     if (now >= probe_->sentAt + scaled(options_.probeInterval)) {
       if (target.state == MemberState::kAlive) {
         suspect(probe_->target, target, target.incarnation, self_, now);
+        healthWorse();  // Lifeguard: nobody else missed it: we may be the slow one
+      } else if (target.state == MemberState::kSuspect) {
+        // Others missed it too: a confirmation, and no hint that we are slow.
+        confirmSuspicion(probe_->target, target);
       }
-      healthWorse();
       probe_.reset();
     }
   }
@@ -360,10 +381,13 @@ void Membership::apply(runtime::PeerId from,
         }
         if (m.state == MemberState::kSuspect && u.incarnation == m.incarnation) {
           // Lifeguard: another member independently suspects it: shorten the timeout.
-          if (u.origin != self_ &&
+          if (u.origin != self_ && m.confirmations.size() < expectedConfirmations() &&
               std::find(m.confirmations.begin(), m.confirmations.end(), u.origin) ==
                   m.confirmations.end()) {
             m.confirmations.push_back(u.origin);
+            if (!m.ownSuspicion) {
+              disseminate(u);  // pass it on (our own suspicion, if any, keeps its slot)
+            }
           }
         } else {
           suspect(u.member, m, u.incarnation, u.origin, now);

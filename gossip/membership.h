@@ -29,10 +29,12 @@ struct MembershipOptions {
   runtime::Duration probeInterval = std::chrono::milliseconds(500);  // one probe per period
   runtime::Duration probeTimeout = std::chrono::milliseconds(200);   // direct ACK wait
   std::uint32_t indirectProbes = 3;                                  // k
-  runtime::Duration suspicionMin = std::chrono::seconds(2);          // with every confirmation in
-  runtime::Duration suspicionMax = std::chrono::seconds(4);          // with no confirmation
-  std::uint32_t retransmitMultiplier = 3;                            // λ
-  std::uint32_t maxHealthMultiplier = 4;                             // Lifeguard's S
+  // With every confirmation in. Confirmations come within about a probe period, so this is
+  // what a crash takes; a pause (SIGSTOP, swap) shorter than it minus a probe period is refuted.
+  runtime::Duration suspicionMin = std::chrono::milliseconds(2500);
+  runtime::Duration suspicionMax = std::chrono::seconds(4);   // with no confirmation
+  std::uint32_t retransmitMultiplier = 3;                     // λ
+  std::uint32_t maxHealthMultiplier = 4;                      // Lifeguard's S
   runtime::Duration startupGrace = std::chrono::seconds(60);  // PENDING → DEAD if never heard
   // One PING to a random DEAD member per interval (Serf's reconnect): after a partition heals,
   // each side learns the other was declared dead, refutes, and the swarm is whole again.
@@ -166,6 +168,7 @@ class Membership {
     std::optional<runtime::TimePoint> lastHeard;
     runtime::TimePoint suspectedAt{};
     std::vector<runtime::PeerId> confirmations;  // others who suspect it at this incarnation
+    bool ownSuspicion = false;  // we spread a SUSPECT of our own (origin: us) at this incarnation
   };
 
   struct Probe {
@@ -197,6 +200,7 @@ class Membership {
     return s == MemberState::kPending || s == MemberState::kSuspect;
   }
 
+  std::uint32_t expectedConfirmations() const;  // Lifeguard's K: the timeout is at its minimum
   runtime::Duration suspicionTimeout(const Member& m) const;
   void setState(runtime::PeerId id, Member& m, MemberState to, std::uint64_t incarnation);
   void disseminate(MemberUpdate update, bool firstContact = false);
@@ -206,6 +210,8 @@ class Membership {
                std::uint64_t incarnation,
                runtime::PeerId origin,
                runtime::TimePoint now);
+  // Our own probe of a suspect failed: an independent confirmation, spread once.
+  void confirmSuspicion(runtime::PeerId id, Member& m);
   std::optional<runtime::PeerId> nextProbeTarget();
   std::optional<runtime::PeerId> randomDeadMember();
   void healthBetter();

@@ -399,6 +399,55 @@ TEST(Membership, ConfirmationsShortenTheSuspicionTimeout) {
   EXPECT_LE(one, seconds(6));
 }
 
+// Lifeguard: a member that hears of a suspicion probes the suspect next, and when its own probe
+// fails it spreads a suspicion of its own: the first suspecter (and everyone else) then counts an
+// independent confirmation instead of waiting out the longest timeout.
+TEST(Membership, OwnFailedProbeOfASuspectIsSpreadAsAConfirmation) {
+  const runtime::TimePoint t0{seconds(5)};
+  Membership m(runtime::PeerId{0}, 1, t0, MembershipOptions{}, 1);
+  for (std::uint32_t j = 1; j <= 4; ++j) {
+    m.addPending(runtime::PeerId{j});
+    m.heard(runtime::PeerId{j}, 1, t0);
+  }
+  const runtime::PeerId x{1};
+  // Ticks every 10 ms, answering every ping but (when it is gone) x's; true when x was pinged.
+  runtime::TimePoint t = t0;
+  auto tick = [&](bool xAnswers) {
+    t += milliseconds(10);
+    bool pingedX = false;
+    for (const ProbeMessage& p : m.tick(t)) {
+      if (p.kind == ProbeKind::kPing && (p.to != x || xAnswers)) {
+        m.onAck(p.to, p.seq, t);
+      }
+      pingedX = pingedX || (p.kind == ProbeKind::kPing && p.to == x);
+    }
+    return pingedX;
+  };
+  while (!tick(true)) {
+  }
+  // x just answered its turn of the round robin; then it goes, and another member suspects it.
+  const runtime::TimePoint heard = t;
+  const runtime::PeerId first{2};
+  m.apply(first, {{x, MemberState::kSuspect, 1, first}}, heard);
+  const MemberUpdate ours{x, MemberState::kSuspect, 1, runtime::PeerId{0}};
+  auto spreadsOurs = [&] {
+    for (std::uint32_t j = 2; j <= 4; ++j) {
+      const std::vector<MemberUpdate> news = m.piggyback(runtime::PeerId{j}, kPiggyback);
+      if (std::find(news.begin(), news.end(), ours) != news.end()) {
+        return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_FALSE(spreadsOurs()) << "hearsay is not a confirmation";
+  while (!spreadsOurs() && t < heard + seconds(3)) {
+    tick(false);
+  }
+  // Within two probe periods: x is probed next, not in its next turn of the round (~2 s away).
+  EXPECT_LE(t - heard, milliseconds(1000)) << "our failed probe was not spread as a confirmation";
+  EXPECT_EQ(m.state(x), MemberState::kSuspect);
+}
+
 TEST(Membership, PendingMembersAreNotProbedAndDieAfterTheGrace) {
   MembershipOptions options;
   options.startupGrace = seconds(3);

@@ -143,7 +143,7 @@ int failureCommand(int kills, bool json) {
                   .c_str());
   } else {
     std::printf(
-        "crash of 1 of %d peers, %d kills (SWIM defaults: probe 0.5 s, suspicion 2-4 s):\n"
+        "crash of 1 of %d peers, %d kills (SWIM defaults: probe 0.5 s, suspicion 2.5-4 s):\n"
         "  first survivor knows   median %.2f s\n"
         "  every survivor knows   median %.2f s, max %.2f s\n"
         "  max / 5 s target       %.2f\n",

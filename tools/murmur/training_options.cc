@@ -177,7 +177,7 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
   group(app.add_option("--suspicion-timeout",
                        flags.suspicionTimeoutSeconds,
                        "SWIM: seconds a suspect has to refute before it is declared dead (down to "
-                       "half of it as other members confirm the suspicion)"));
+                       "5/8 of it as other members confirm the suspicion)"));
   group(
       app.add_option("--inject-latency",
                      flags.injectLatencyMs,
@@ -259,7 +259,7 @@ void finishTrainingOptions(TrainingFlags& flags) {
     // pinged as a dead member is and rejoins.
     o.membership.startupGrace = runtime::fromSeconds(o.startWaitSeconds);
   }
-  o.membership.suspicionMin = o.membership.suspicionMax / 2;
+  o.membership.suspicionMin = o.membership.suspicionMax * 5 / 8;  // 2.5 s of the default 4
   runtime::configureLogging(flags.log);
   runtime::setLogJson(flags.logJson);
 }
