@@ -74,6 +74,8 @@ void codecTable(const SimBenchOptions& options, bool json, nlohmann::json& out) 
   for (int peers : options.codecPeers) {
     double rawPerStep = 0;
     for (const Codec& c : {Codec{"raw", "raw", 0},
+                           Codec{"fp16", "fp16", 0},
+                           Codec{"lossless", "lossless", 0},
                            Codec{"LBGM d=0.2", "lbgm", 0},
                            Codec{"top-10% + LBGM d=0.2", "lbgm", 0.1}}) {
       sim::SimOptions o;
@@ -114,8 +116,8 @@ void codecTable(const SimBenchOptions& options, bool json, nlohmann::json& out) 
 }
 
 // --membership swim at growing sizes: a tenth of a ring crashes (one peer of four) at a different
-// point of the probe cycle per seed; how fast the survivors declare it dead (real peers: 3.93 s
-// median, 4.37 s max among 4, `murmur-bench failure`), what SWIM sends, and what it costs the
+// point of the probe cycle per seed; how fast the survivors declare it dead (real peers: 3.8 s
+// median, 3.98 s max among 4, `murmur-bench failure`), what SWIM sends, and what it costs the
 // simulator against the oracle's fixed delay.
 void swimTable(const SimBenchOptions& options, bool json, nlohmann::json& out) {
   if (!json && !options.swimPeers.empty()) {

@@ -31,8 +31,10 @@ fmnist-logreg (softmax regression on Fashion-MNIST, real data, a shard per peer,
 loss and accuracy = mean local test cross-entropy and accuracy; try --sample-every 10),
 fmnist-mlp (the same with the `mlp` built-in, 784-256-128-10: ~30x the compute per step).
 
-Codecs: --codec lbgm runs LBGM's public copies on every edge (bytes are the publishes' wire
-size); --lbgm-topk 0.1 stacks it on top-10 % sparsification (consensus step 0.25).
+Codecs: --codec fp16|bf16|lossless encode every snapshot with murmur's own codec (bytes as
+encoded; a cast's rounding is what both ends mix with); --codec lbgm runs LBGM's public copies on
+every edge (bytes are the publishes' wire size); --lbgm-topk 0.1 stacks it on top-10 %
+sparsification (consensus step 0.25).
 
 Examples:
   murmur-sim --peers 64 --workload drift --until 3000 --burn-in 500 --json
@@ -149,10 +151,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--codec",
                  o.codec,
-                 "gossip payloads: raw (a whole model) or lbgm (publishes to the partner's "
-                 "public copy: a scalar where the update repeats a direction, specs/lbgm.md)")
+                 "gossip payloads: raw (a whole model); fp16 or bf16 (half the bytes, both "
+                 "ends mix with the rounded snapshots); lossless (byte shuffle + zstd: bytes as "
+                 "compressed, values exact); or lbgm (publishes to the partner's public copy: a "
+                 "scalar where the update repeats a direction, specs/lbgm.md)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"raw", "lbgm"}));
+      ->check(CLI::IsMember({"raw", "fp16", "bf16", "lossless", "lbgm"}));
   app.add_option("--lbgm-delta", o.lbgmDelta, "--codec lbgm: reuse when sin² of the angle ≤ δ")
       ->capture_default_str();
   app.add_option(

@@ -48,6 +48,9 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
   j["sync_bytes"] = r.syncBytes;
   j["state_bytes"] = r.stateBytes;
   j["codec"] = o.codec;
+  if (o.codec == "fp16" || o.codec == "bf16") {
+    j["codec_fallbacks"] = r.codecFallbacks;
+  }
   if (r.lbgm) {
     j["lbgm_units"] = {{"skip", r.lbgm->skip},
                        {"scalar", r.lbgm->scalar},

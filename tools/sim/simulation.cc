@@ -17,6 +17,7 @@
 #include "sync/fda_threshold.h"
 #include "sync/state_table.h"
 #include "tools/sim/lbgm_edges.h"
+#include "tools/sim/snapshot_codec.h"
 #include "tools/sim/swim_members.h"
 
 namespace murmur::sim {
@@ -107,8 +108,11 @@ void validate(const SimOptions& o) {
       o.sync,
       "'");
   MURMUR_REQUIRE(o.syncPeriod >= 1, "--sync-period must be at least 1");
-  MURMUR_REQUIRE(
-      o.codec == "raw" || o.codec == "lbgm", "--codec must be raw or lbgm, not '", o.codec, "'");
+  MURMUR_REQUIRE(o.codec == "raw" || o.codec == "fp16" || o.codec == "bf16" ||
+                     o.codec == "lossless" || o.codec == "lbgm",
+                 "--codec must be raw, fp16, bf16, lossless or lbgm, not '",
+                 o.codec,
+                 "'");
   MURMUR_REQUIRE(o.lbgmGamma >= 0 && o.lbgmGamma <= 0.5,
                  "--lbgm-gamma must be in (0, 0.5] (or 0: auto), not ",
                  o.lbgmGamma);
@@ -144,6 +148,8 @@ class Simulation {
       lbgmGamma_ = o.lbgmGamma > 0 ? o.lbgmGamma : o.lbgmTopk > 0 ? 0.25 : 0.5;
       lbgm_ = std::make_unique<LbgmEdges>(workload_->tensorSizes(),
                                           compression::LbgmOptions{o.lbgmDelta, o.lbgmTopk, false});
+    } else if (o.codec != "raw") {
+      codec_ = std::make_unique<SnapshotCodec>(o.codec);
     }
 
     const std::uint32_t total = o.peers + o.joiners;
@@ -473,6 +479,11 @@ class Simulation {
           m.lbgm = lbgm_->publish(i, out.to.value, p.x, *view);
           p.ownSnapshot = std::move(view);
           bytes += m.lbgm->wireBytes();
+        } else if (codec_) {
+          SnapshotCodec::Encoded coded = codec_->encode(p.x);
+          p.ownSnapshot = coded.view;
+          m.snapshot = std::move(coded.view);
+          bytes += codedBytes(coded.wireBytes);
         } else {
           p.ownSnapshot = std::make_shared<const std::vector<double>>(p.x);
           m.snapshot = p.ownSnapshot;
@@ -506,6 +517,13 @@ class Simulation {
     if (step.finished) {
       tryPropose(i);
     }
+  }
+
+  // A coded snapshot's bytes, scaled like a raw one's when --model-bytes stands in for the model.
+  std::uint64_t codedBytes(std::uint64_t wireBytes) const {
+    const double raw = 4.0 * static_cast<double>(workload_->dim());
+    return static_cast<std::uint64_t>(
+        std::llround(static_cast<double>(wireBytes) * static_cast<double>(modelBytes_) / raw));
   }
 
   void account(std::uint32_t i, const gossip::ExchangeOutcome& outcome) {
@@ -714,6 +732,9 @@ class Simulation {
     }
     result_.eta = params_.eta;
     result_.alphaTilde = params_.alphaTilde;
+    if (codec_) {
+      result_.codecFallbacks = codec_->fallbacks();
+    }
     if (lbgm_) {
       result_.lbgm = lbgm_->totals();
     }
@@ -730,7 +751,8 @@ class Simulation {
   gossip::NeighbourLists neighbours_;
   momentum::AcidParams params_;
   std::uint64_t modelBytes_ = 0;
-  std::unique_ptr<LbgmEdges> lbgm_;  // --codec lbgm
+  std::unique_ptr<LbgmEdges> lbgm_;       // --codec lbgm
+  std::unique_ptr<SnapshotCodec> codec_;  // --codec fp16, bf16 or lossless
   double lbgmGamma_ = 0.5;
   std::vector<std::unique_ptr<SimPeer>> peers_;
   std::unique_ptr<NetworkModel> network_;

@@ -49,8 +49,9 @@ struct SimOptions {
   std::int64_t syncPeriod = 100;
   double fdaTheta = 0;  // 0: auto (adaptive, seeded with 3.89e-5·d, rounds of fdaRoundSteps)
   std::int64_t fdaRoundSteps = 200;
-  // Gossip payloads (as `murmur run --codec`): raw (a whole model), or lbgm (publishes to the
-  // partner's public copy, specs/lbgm.md; --lbgm-delta δ, --lbgm-topk fraction).
+  // Gossip payloads (as `murmur run --codec`): raw (a whole model); fp16, bf16 or lossless (the
+  // real codec on every snapshot, snapshot_codec.h); or lbgm (publishes to the partner's public
+  // copy, specs/lbgm.md; --lbgm-delta δ, --lbgm-topk fraction).
   std::string codec = "raw";
   double lbgmDelta = compression::kLbgmDefaultDelta;
   double lbgmTopk = 0;
@@ -110,8 +111,9 @@ struct SimResult {
   std::uint32_t left = 0;
   std::uint32_t joined = 0;
   std::uint64_t syncs = 0;
-  std::uint64_t syncBytes = 0;                     // ring all-reduce chunks
-  std::uint64_t stateBytes = 0;                    // FDA states
+  std::uint64_t syncBytes = 0;       // ring all-reduce chunks
+  std::uint64_t stateBytes = 0;      // FDA states
+  std::uint64_t codecFallbacks = 0;  // --codec fp16|bf16: snapshots sent raw (beyond the range)
   std::optional<compression::LbgmUnitStats> lbgm;  // --codec lbgm: publishes per unit, by kind
   std::optional<SwimStats> swim;                   // --membership swim
 };
