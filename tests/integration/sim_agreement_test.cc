@@ -1,8 +1,8 @@
 // murmur-sim against real swarms (issue 8): the same model (softmax regression, `--model logreg`
 // and `--workload fmnist-logreg`), data (Fashion-MNIST, label-sorted shards: each peer a class or
-// two), steps, learning rate and ring, with gossip off and at r = 1 (baseline): both rank them
-// alike, and without gossip both give the same numbers (the same local training, nothing to
-// model). This test caught the swarm's start-up skew: peers that trained before the others were
+// two), steps, learning rate and ring, with gossip off, at r = 0.1 and at r = 1 (baseline): both
+// rank them alike, and without gossip both give the same numbers (the same local training,
+// nothing to model). This test caught the swarm's start-up skew: peers that trained before the others were
 // up ended farther apart with gossip than without (docs/BENCHMARKS.md, "The simulator against
 // real swarms"); founders now wait for the whole list.
 #include <gtest/gtest.h>
@@ -99,7 +99,8 @@ TEST_P(SimAgreement, RanksGossipAgainstNoneAsRealSwarmsDo) {
     GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
   }
   const int peers = GetParam();
-  const std::vector<std::vector<std::string>> variants = {{"--no-gossip"}, {"--rate", "1"}};
+  const std::vector<std::vector<std::string>> variants = {
+      {"--no-gossip"}, {"--rate", "0.1"}, {"--rate", "1"}};
   std::vector<Outcome> real;
   std::vector<Outcome> sim;
   for (const auto& v : variants) {
@@ -107,10 +108,18 @@ TEST_P(SimAgreement, RanksGossipAgainstNoneAsRealSwarmsDo) {
     sim.push_back(simulated(peers, v));
   }
   // Gossip at r = 1 against none: 20-120x closer and far more accurate, in both.
-  EXPECT_GT(real[0].consensusDistance, 5 * real[1].consensusDistance);
-  EXPECT_GT(sim[0].consensusDistance, 5 * sim[1].consensusDistance);
-  EXPECT_GT(real[1].accuracy, real[0].accuracy + 0.05);
-  EXPECT_GT(sim[1].accuracy, sim[0].accuracy + 0.05);
+  EXPECT_GT(real[0].consensusDistance, 5 * real[2].consensusDistance);
+  EXPECT_GT(sim[0].consensusDistance, 5 * sim[2].consensusDistance);
+  EXPECT_GT(real[2].accuracy, real[0].accuracy + 0.05);
+  EXPECT_GT(sim[2].accuracy, sim[0].accuracy + 0.05);
+  // r = 0.1 between the two, in both (3 seeds each way: 0.53/0.65 real, 0.62/0.78 sim at 4 peers;
+  // 0.31/0.55 and 0.35/0.65 at 8; docs/BENCHMARKS.md).
+  for (const std::vector<Outcome>* runs : {&real, &sim}) {
+    const char* who = runs == &real ? "real" : "simulated";
+    EXPECT_GT((*runs)[1].accuracy, (*runs)[0].accuracy) << who;
+    EXPECT_GT((*runs)[2].accuracy, (*runs)[1].accuracy) << who;
+    EXPECT_GT((*runs)[1].consensusDistance, 1.5 * (*runs)[2].consensusDistance) << who;
+  }
   // Without gossip the simulator trains what the peers train (measured 0.2801 against 0.2804
   // for 4 peers, 0.1961 against 0.1959 for 8).
   EXPECT_NEAR(sim[0].accuracy, real[0].accuracy, 0.02);
