@@ -2,9 +2,9 @@
 // and `--workload fmnist-logreg`), data (Fashion-MNIST, label-sorted shards: each peer a class or
 // two), steps, learning rate and ring, with gossip off, at r = 0.1 and at r = 1 (baseline): both
 // rank them alike, and without gossip both give the same numbers (the same local training,
-// nothing to model). This test caught the swarm's start-up skew: peers that trained before the others were
-// up ended farther apart with gossip than without (docs/BENCHMARKS.md, "The simulator against
-// real swarms"); founders now wait for the whole list.
+// nothing to model). This test caught the swarm's start-up skew: peers that trained before the
+// others were up ended farther apart with gossip than without (docs/BENCHMARKS.md, "The simulator
+// against real swarms"); founders now wait for the whole list.
 #include <gtest/gtest.h>
 
 #include "tests/integration/peer_processes.h"

@@ -247,6 +247,31 @@ TEST(Simulation, UnderSwimFourPeersFindACrashWithinTheRealPeersBound) {
 
 // A global sync installs the exact average: with no gradient increments (decay) and no gossip,
 // one ring leaves every peer on the mean, which is conserved.
+// FDA's syncs are agreed as real peers agree on them: each peer's own sync::SyncAgreement, with
+// proposals on the network model; a peer that crashes is left out of the next view (or makes a
+// sync in progress retry), and the survivors never hang on it.
+TEST(Simulation, FdaPeersAgreeThroughTheirOwnProposalsAndGoOnWithoutACrashedOne) {
+  SimOptions o = scenario(8, "ring", "quadratic", 200, 0);
+  o.gossip = false;
+  o.sync = "fda";
+  o.fdaTheta = 0.01;
+  const SimResult steady = simulate(o);
+  EXPECT_GT(steady.syncs, 50U);
+  EXPECT_GT(steady.proposalBytes, steady.syncs * 7 * 64) << "every sync: proposals to all 7";
+  EXPECT_EQ(steady.syncRetries, 0U) << "nobody failed: the first attempt always holds";
+  o.crashFraction = 0.125;
+  o.crashAt = 50;
+  const SimResult crashed = simulate(o);
+  ASSERT_EQ(crashed.crashed, 1U);
+  ASSERT_EQ(crashed.stepsPerPeer.size(), 7U);
+  EXPECT_GT(crashed.syncs, steady.syncs / 2) << "the survivors went on syncing";
+  const std::uint64_t fewest =
+      *std::min_element(crashed.stepsPerPeer.begin(), crashed.stepsPerPeer.end());
+  const std::uint64_t fewestSteady =
+      *std::min_element(steady.stepsPerPeer.begin(), steady.stepsPerPeer.end());
+  EXPECT_GT(fewest * 10, fewestSteady * 7) << "a survivor stopped: a sync waited on the crashed";
+}
+
 TEST(Simulation, ASyncInstallsTheExactAverage) {
   SimOptions o = scenario(16, "ring", "decay", 20, 0);
   o.gossip = false;

@@ -16,6 +16,7 @@
 #include "sync/fda_estimator.h"
 #include "sync/fda_threshold.h"
 #include "sync/state_table.h"
+#include "sync/sync_agreement.h"
 #include "tools/sim/lbgm_edges.h"
 #include "tools/sim/snapshot_codec.h"
 #include "tools/sim/swim_members.h"
@@ -61,15 +62,23 @@ struct SimPeer {
   Snapshot ownSnapshot;  // of the exchange in flight
   // Global syncs.
   std::uint64_t steps = 0;
-  std::uint64_t roundStart = 0;             // steps at the last sync
-  bool frozen = false;                      // compute waits for a sync to install
-  bool gradientHeld = false;                // a step came due while frozen
-  std::vector<double> contributed;          // x when it froze: what it gives the average
-  std::unique_ptr<sync::StateTable> table;  // fda: the states heard
+  std::uint64_t roundStart = 0;                    // steps at the last sync
+  bool frozen = false;                             // compute waits for a sync to install
+  bool gradientHeld = false;                       // a step came due while frozen
+  std::vector<double> contributed;                 // x when it froze: what it gives the average
+  std::unique_ptr<sync::StateTable> table;         // fda: the states heard
+  std::unique_ptr<sync::SyncAgreement> agreement;  // fda: the next sync, as peers agree on it
+  std::optional<sync::SyncProposal> agreed;        // fda: the view it is ready to sync over
+  bool polling = false;                            // fda: an agreement poll is scheduled
 };
 
 // An FDA state on the wire: the linear state (a, b), epoch, step and Θ, and the envelope.
 constexpr std::uint64_t kStateBytes = kHeaderBytes + 40;
+
+// A sync proposal on the wire: epoch, attempt and the view (a member name of ~8 bytes each).
+std::uint64_t proposalBytes(const sync::SyncProposal& p) {
+  return kHeaderBytes + 12 + 8 * p.view.size();
+}
 
 // `fraction` of the peers, chosen by a seeded shuffle (the same peers for the same seed).
 std::vector<bool> chosenPeers(std::uint32_t n, double fraction, runtime::Rng rng) {
@@ -180,6 +189,7 @@ class Simulation {
       estimator_ = std::make_unique<sync::FdaEstimator>(sync::FdaVariant::kLinear, d, o.seed);
       for (std::uint32_t i = 0; i < total; ++i) {
         peers_[i]->table = std::make_unique<sync::StateTable>(PeerId{i});
+        peers_[i]->agreement = std::make_unique<sync::SyncAgreement>(PeerId{i}, 0, kCollectWindow);
       }
     }
     threshold_ = o.fdaTheta > 0
@@ -302,10 +312,9 @@ class Simulation {
       postState(i);
       std::size_t counted = 0;
       std::optional<sync::FdaState> mean = p.table->mean(epoch_, &counted);
-      if (!syncing_ && mean && counted >= 2 &&
+      if (mean && counted >= 2 &&
           sync::staleTableTriggers(estimator_->estimate(*mean), threshold_.theta(), 0.05)) {
-        syncing_ = true;  // the proposal reaches everyone after a latency, then the window
-        loop_.runAt(now() + o_.link.latency + kCollectWindow, [this] { freezeAll(); });
+        proposeSync(i);
       }
       return false;
     }
@@ -353,23 +362,127 @@ class Simulation {
     p.frozen = true;
   }
 
-  void freezeAll() {
-    for (std::uint32_t i = 0; i < peers_.size(); ++i) {
-      if (peers_[i]->alive && !peers_[i]->frozen) {
+  // ---- FDA's agreement: sync::SyncAgreement per peer, proposals on the network model --------
+
+  // The members i would sync with: those it knows alive (itself too).
+  std::vector<PeerId> syncView(std::uint32_t i) const {
+    std::vector<PeerId> view;
+    for (std::uint32_t j = 0; j < peers_.size(); ++j) {
+      if (j == i || knows(i, j)) {
+        view.push_back(PeerId{j});
+      }
+    }
+    return view;
+  }
+
+  void proposeSync(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    if (std::optional<sync::SyncProposal> proposal = p.agreement->propose(syncView(i), now())) {
+      spreadProposal(i, *proposal);
+      pollAgreement(i);
+    }
+  }
+
+  void spreadProposal(std::uint32_t i, const sync::SyncProposal& proposal) {
+    for (PeerId to : proposal.view) {
+      if (to.value == i) {
+        continue;
+      }
+      const std::uint64_t bytes = proposalBytes(proposal);
+      result_.proposalBytes += bytes;
+      TimePoint when = network_->deliveryTime(i, to.value, bytes, now(), netRng_);
+      loop_.runAt(when, [this, i, to, proposal] { onProposal(to.value, i, proposal); });
+    }
+  }
+
+  void onProposal(std::uint32_t j, std::uint32_t from, const sync::SyncProposal& proposal) {
+    SimPeer& q = *peers_[j];
+    if (!q.alive || q.leaving || !q.agreement) {
+      return;
+    }
+    if (q.agreement->onProposal(PeerId{from}, proposal, now()) == sync::ProposalVerdict::kMerged) {
+      if (q.agreed && q.agreed->attempt != q.agreement->pending()->attempt) {
+        q.agreed.reset();  // someone retried: ready again over the new view
+      }
+      spreadProposal(j, *q.agreement->pending());
+      pollAgreement(j);
+    }
+    checkAgreement(j);
+  }
+
+  // Polls as GlobalSync does (every 5 ms while a sync is pending and its ring has not started).
+  void pollAgreement(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    if (p.polling) {
+      return;
+    }
+    p.polling = true;
+    loop_.runAt(now() + kAgreementPoll, [this, i] {
+      peers_[i]->polling = false;
+      checkAgreement(i);
+    });
+  }
+
+  // Ready once the window closed or every member was heard; the ring starts when every member of
+  // the view is ready over the same view. A member gone meanwhile, or members ready over
+  // different views, make the sync retry as the next attempt (as a ring would that broke).
+  void checkAgreement(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    if (!p.alive || p.leaving || syncing_ || !p.agreement->pending()) {
+      return;
+    }
+    if (!p.agreed) {
+      p.agreed = p.agreement->ready(syncView(i), now());
+      if (p.agreed) {
         freeze(i);
       }
     }
-    runRing();
+    if (p.agreed) {
+      bool all = true;
+      for (PeerId m : p.agreed->view) {
+        const SimPeer& q = *peers_[m.value];
+        if (m.value != i && !knows(i, m.value)) {
+          retrySync(i);
+          return;
+        }
+        const bool same =
+            q.agreed && q.agreed->attempt == p.agreed->attempt && q.agreed->view == p.agreed->view;
+        if (q.agreed && !same) {
+          retrySync(i);
+          return;
+        }
+        all = all && same;
+      }
+      if (all) {
+        std::vector<std::uint32_t> members;
+        for (PeerId m : p.agreed->view) {
+          members.push_back(m.value);
+        }
+        runRing(members);
+        return;
+      }
+    }
+    pollAgreement(i);
   }
 
-  // The ring all-reduce over the live peers in index order, timed and counted on the network
-  // model; installs the exact average when the last chunk step arrives.
-  void runRing() {
+  void retrySync(std::uint32_t i) {
+    SimPeer& p = *peers_[i];
+    p.agreed.reset();
+    ++result_.syncRetries;
+    spreadProposal(i, p.agreement->retry(syncView(i), now()));
+    pollAgreement(i);
+  }
+
+  // The ring all-reduce over the live peers (lockstep modes) or the agreed view (FDA) in index
+  // order, timed and counted on the network model; installs the exact average when the last
+  // chunk step arrives.
+  void runRing(std::vector<std::uint32_t> members = {}) {
     syncing_ = true;
-    std::vector<std::uint32_t> members;
-    for (std::uint32_t i = 0; i < peers_.size(); ++i) {
-      if (peers_[i]->alive) {
-        members.push_back(i);
+    if (members.empty()) {
+      for (std::uint32_t i = 0; i < peers_.size(); ++i) {
+        if (peers_[i]->alive) {
+          members.push_back(i);
+        }
       }
     }
     const std::size_t k = members.size();
@@ -414,6 +527,12 @@ class Simulation {
     ++epoch_;
     ++result_.syncs;
     syncing_ = false;
+    for (const auto& p : peers_) {
+      if (p->agreement) {
+        p->agreement->completed(epoch_);  // a peer outside the view waits for the next one
+        p->agreed.reset();
+      }
+    }
     for (std::uint32_t i : members) {
       SimPeer& p = *peers_[i];
       p.state->mixTo(units(now()));
@@ -638,6 +757,9 @@ class Simulation {
         // The member's step count and the swarm's epoch come with the model (as JOIN_ACCEPT
         // carries them): the joiner's lockstep period is the swarm's, and it takes the next sync.
         q.steps = q.roundStart = peers_[from]->steps;
+        if (q.agreement) {
+          q.agreement = std::make_unique<sync::SyncAgreement>(PeerId{j}, epoch_, kCollectWindow);
+        }
         q.alive = true;
         q.detectedDead = false;
         if (swim_) {
@@ -763,7 +885,8 @@ class Simulation {
   SimResult result_;
   bool draining_ = false;
   // Global syncs.
-  static constexpr Duration kCollectWindow = std::chrono::milliseconds(200);
+  static constexpr Duration kCollectWindow = std::chrono::milliseconds(200);  // GlobalSync's
+  static constexpr Duration kAgreementPoll = std::chrono::milliseconds(5);
   std::unique_ptr<sync::FdaEstimator> estimator_;  // shared: ξ is the swarm's, not a peer's
   sync::FdaThreshold threshold_ = sync::FdaThreshold::fixed(1.0);
   std::uint64_t epoch_ = 0;

@@ -41,10 +41,14 @@ struct SimOptions {
   double slowLinkFraction = 0;  // this share of peers has `slowLinkFactor`× less uplink bandwidth
   double slowLinkFactor = 1;
   // Global syncs (specs/fda.md), as `murmur run --sync`: none, every-step, periodic (every
-  // syncPeriod steps), or fda (each peer's linear-FDA state to every member after each step; a
-  // sync when the table's estimate passes Θ·(1 − 0.05)). A sync: the proposal's latency, the
-  // real 200 ms collection window, then a ring all-reduce over the network model (2(K−1) chunk
-  // steps of d·4/K bytes) while compute waits; every peer then holds the exact average.
+  // syncPeriod steps: every live peer freezes at the period, the ring starts when all have), or
+  // fda (each peer's linear-FDA state to every member after each step; a peer whose table's
+  // estimate passes Θ·(1 − 0.05) proposes the next epoch through its own sync::SyncAgreement:
+  // proposals travel the network model and merge, a peer is ready (and freezes its compute)
+  // once the 200 ms window closed or every member was heard, and the ring starts when every
+  // member of the view is ready over the same view; a member gone or differing views retry).
+  // The ring all-reduce runs over the network model (2(K−1) chunk steps of d·4/K bytes) while
+  // compute waits; every member then holds the exact average.
   std::string sync = "none";
   std::int64_t syncPeriod = 100;
   double fdaTheta = 0;  // 0: auto (adaptive, seeded with 3.89e-5·d, rounds of fdaRoundSteps)
@@ -113,6 +117,8 @@ struct SimResult {
   std::uint64_t syncs = 0;
   std::uint64_t syncBytes = 0;       // ring all-reduce chunks
   std::uint64_t stateBytes = 0;      // FDA states
+  std::uint64_t proposalBytes = 0;   // FDA's sync proposals (sync::SyncAgreement's messages)
+  std::uint64_t syncRetries = 0;     // FDA syncs retried (a member gone, views that differed)
   std::uint64_t codecFallbacks = 0;  // --codec fp16|bf16: snapshots sent raw (beyond the range)
   std::optional<compression::LbgmUnitStats> lbgm;  // --codec lbgm: publishes per unit, by kind
   std::optional<SwimStats> swim;                   // --membership swim
