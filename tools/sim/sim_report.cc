@@ -47,9 +47,11 @@ std::string resultJson(const SimOptions& o, const SimResult& r, double wallSecon
   j["syncs"] = r.syncs;
   j["sync_bytes"] = r.syncBytes;
   j["state_bytes"] = r.stateBytes;
+  if (o.sync != "none") {
+    j["sync_retries"] = r.syncRetries;
+  }
   if (o.sync == "fda") {
     j["proposal_bytes"] = r.proposalBytes;
-    j["sync_retries"] = r.syncRetries;
   }
   j["codec"] = o.codec;
   if (o.codec == "fp16" || o.codec == "bf16") {

@@ -15,6 +15,7 @@
 #include "runtime/manual_event_loop.h"
 #include "sync/fda_estimator.h"
 #include "sync/fda_threshold.h"
+#include "sync/ring_all_reduce.h"
 #include "sync/state_table.h"
 #include "sync/sync_agreement.h"
 #include "tools/sim/lbgm_edges.h"
@@ -70,6 +71,7 @@ struct SimPeer {
   std::unique_ptr<sync::SyncAgreement> agreement;  // fda: the next sync, as peers agree on it
   std::optional<sync::SyncProposal> agreed;        // fda: the view it is ready to sync over
   bool polling = false;                            // fda: an agreement poll is scheduled
+  std::unique_ptr<sync::RingAllReduce> ring;       // the sync's ring, while it runs
 };
 
 // An FDA state on the wire: the linear state (a, b), epoch, step and Θ, and the envelope.
@@ -458,7 +460,7 @@ class Simulation {
         for (PeerId m : p.agreed->view) {
           members.push_back(m.value);
         }
-        runRing(members);
+        runRing(members, p.agreed->attempt);
         return;
       }
     }
@@ -473,10 +475,10 @@ class Simulation {
     pollAgreement(i);
   }
 
-  // The ring all-reduce over the live peers (lockstep modes) or the agreed view (FDA) in index
-  // order, timed and counted on the network model; installs the exact average when the last
-  // chunk step arrives.
-  void runRing(std::vector<std::uint32_t> members = {}) {
+  // The ring all-reduce over the live peers (lockstep modes) or the agreed view (FDA), in index
+  // order: every member runs the real sync::RingAllReduce, its chunks travel the network model,
+  // and the mean (bit-identical on every member) is installed once the last member is done.
+  void runRing(std::vector<std::uint32_t> members = {}, std::uint32_t attempt = 0) {
     syncing_ = true;
     if (members.empty()) {
       for (std::uint32_t i = 0; i < peers_.size(); ++i) {
@@ -485,29 +487,113 @@ class Simulation {
         }
       }
     }
-    const std::size_t k = members.size();
-    const std::uint64_t chunk = kHeaderBytes + (4 * workload_->dim() + k - 1) / k;
-    TimePoint t = now();
-    for (std::size_t step = 0; k > 1 && step < 2 * (k - 1); ++step) {
-      TimePoint end = t;
-      for (std::size_t m = 0; m < k; ++m) {
-        end = std::max(end,
-                       network_->deliveryTime(members[m], members[(m + 1) % k], chunk, t, netRng_));
-        result_.syncBytes += chunk;
-      }
-      t = end;
+    ringMembers_ = members;
+    std::vector<PeerId> view;
+    for (std::uint32_t i : members) {
+      view.push_back(PeerId{i});
     }
-    loop_.runAt(t, [this, members] { install(members); });
+    for (std::uint32_t i : members) {
+      SimPeer& p = *peers_[i];
+      std::vector<float> values(p.contributed.begin(), p.contributed.end());
+      values.resize(std::max(values.size(), members.size()));  // a segment each: pad a scalar
+      p.ring = std::make_unique<sync::RingAllReduce>(
+          view, PeerId{i}, epoch_ + 1, attempt, std::move(values));
+    }
+    for (std::uint32_t i : members) {
+      sendChunks(i, peers_[i]->ring->start());
+    }
+    finishRingIfDone();
+    watchRing();
   }
 
-  void install(const std::vector<std::uint32_t>& members) {
-    const std::size_t d = workload_->dim();
-    std::vector<double> mean(d, 0.0);
+  void sendChunks(std::uint32_t from, const std::vector<sync::OutgoingChunk>& chunks) {
+    for (const sync::OutgoingChunk& c : chunks) {
+      const std::uint64_t bytes = kHeaderBytes + 4 * c.chunk.data.size() + c.chunk.encoded.size();
+      result_.syncBytes += bytes;
+      TimePoint when = network_->deliveryTime(from, c.to.value, bytes, now(), netRng_);
+      loop_.runAt(when, [this, from, c] { onChunk(c.to.value, from, c.chunk); });
+    }
+  }
+
+  void onChunk(std::uint32_t to, std::uint32_t from, const sync::RingChunk& chunk) {
+    SimPeer& p = *peers_[to];
+    if (!p.alive || !p.ring) {
+      return;  // crashed, or the ring was abandoned: the chunk is lost
+    }
+    std::vector<sync::OutgoingChunk> next;
+    const sync::ChunkVerdict verdict = p.ring->onChunk(PeerId{from}, chunk, next);
+    MURMUR_CHECK(verdict == sync::ChunkVerdict::kAccepted || verdict == sync::ChunkVerdict::kHeld ||
+                     verdict == sync::ChunkVerdict::kWrongRound,
+                 "peer ",
+                 to,
+                 ": a ring chunk from peer ",
+                 from,
+                 " was refused (",
+                 static_cast<int>(verdict),
+                 ")");
+    sendChunks(to, next);
+    finishRingIfDone();
+  }
+
+  void finishRingIfDone() {
+    if (ringMembers_.empty() ||
+        !std::all_of(ringMembers_.begin(), ringMembers_.end(), [this](std::uint32_t i) {
+          return peers_[i]->ring && peers_[i]->ring->done();
+        })) {
+      return;
+    }
+    const std::vector<float>& mean = peers_[ringMembers_.front()]->ring->result();
+    for (std::uint32_t i : ringMembers_) {
+      MURMUR_CHECK(peers_[i]->ring->result() == mean, "the ring's mean differs on peer ", i);
+    }
+    install(ringMembers_,
+            std::vector<double>(mean.begin(),
+                                mean.begin() + static_cast<std::ptrdiff_t>(workload_->dim())));
+  }
+
+  // A member that crashed mid-ring stalls it: once a survivor has noticed, the ring is abandoned
+  // and the sync retried over the survivors (as GlobalSync retries on a member gone).
+  void watchRing() {
+    loop_.runAt(now() + kRingPoll, [this] {
+      if (!syncing_) {
+        return;
+      }
+      for (std::uint32_t m : ringMembers_) {
+        if (peers_[m]->alive) {
+          continue;
+        }
+        for (std::uint32_t i : ringMembers_) {
+          if (peers_[i]->alive && !knows(i, m)) {
+            abandonRing();
+            return;
+          }
+        }
+      }
+      watchRing();
+    });
+  }
+
+  void abandonRing() {
+    const std::vector<std::uint32_t> members = std::move(ringMembers_);
+    ringMembers_.clear();
+    syncing_ = false;
+    ++result_.syncRetries;
     for (std::uint32_t i : members) {
-      for (std::size_t c = 0; c < d; ++c) {
-        mean[c] += peers_[i]->contributed[c] / static_cast<double>(members.size());
+      peers_[i]->ring.reset();
+    }
+    if (o_.sync != "fda") {
+      runRing({}, ++lockstepAttempt_);  // the barrier holds: every survivor is still frozen
+      return;
+    }
+    for (std::uint32_t i : members) {
+      if (peers_[i]->alive && peers_[i]->agreement->pending()) {
+        retrySync(i);
       }
     }
+  }
+
+  void install(const std::vector<std::uint32_t> members, const std::vector<double>& mean) {
+    const std::size_t d = workload_->dim();
     double variance = 0;
     double steps = 0;
     for (std::uint32_t i : members) {
@@ -527,6 +613,8 @@ class Simulation {
     ++epoch_;
     ++result_.syncs;
     syncing_ = false;
+    ringMembers_.clear();
+    lockstepAttempt_ = 0;
     for (const auto& p : peers_) {
       if (p->agreement) {
         p->agreement->completed(epoch_);  // a peer outside the view waits for the next one
@@ -538,6 +626,7 @@ class Simulation {
       p.state->mixTo(units(now()));
       p.state->rebase(mean.data(), p.contributed.data());  // keeps what gossip applied since
       p.frozen = false;
+      p.ring.reset();
       p.roundStart = p.steps;
       if (p.gradientHeld && p.alive) {
         p.gradientHeld = false;
@@ -887,6 +976,9 @@ class Simulation {
   // Global syncs.
   static constexpr Duration kCollectWindow = std::chrono::milliseconds(200);  // GlobalSync's
   static constexpr Duration kAgreementPoll = std::chrono::milliseconds(5);
+  static constexpr Duration kRingPoll = std::chrono::milliseconds(50);
+  std::vector<std::uint32_t> ringMembers_;  // of the ring that runs
+  std::uint32_t lockstepAttempt_ = 0;       // a lockstep sync's rings (retries after a crash)
   std::unique_ptr<sync::FdaEstimator> estimator_;  // shared: ξ is the swarm's, not a peer's
   sync::FdaThreshold threshold_ = sync::FdaThreshold::fixed(1.0);
   std::uint64_t epoch_ = 0;

@@ -47,8 +47,9 @@ struct SimOptions {
   // proposals travel the network model and merge, a peer is ready (and freezes its compute)
   // once the 200 ms window closed or every member was heard, and the ring starts when every
   // member of the view is ready over the same view; a member gone or differing views retry).
-  // The ring all-reduce runs over the network model (2(K−1) chunk steps of d·4/K bytes) while
-  // compute waits; every member then holds the exact average.
+  // Every member runs the real sync::RingAllReduce, its chunks over the network model, while
+  // compute waits; every member then holds the same float32 mean (a member that crashes mid-ring
+  // makes the survivors retry once they notice).
   std::string sync = "none";
   std::int64_t syncPeriod = 100;
   double fdaTheta = 0;  // 0: auto (adaptive, seeded with 3.89e-5·d, rounds of fdaRoundSteps)
@@ -118,7 +119,7 @@ struct SimResult {
   std::uint64_t syncBytes = 0;       // ring all-reduce chunks
   std::uint64_t stateBytes = 0;      // FDA states
   std::uint64_t proposalBytes = 0;   // FDA's sync proposals (sync::SyncAgreement's messages)
-  std::uint64_t syncRetries = 0;     // FDA syncs retried (a member gone, views that differed)
+  std::uint64_t syncRetries = 0;     // syncs retried (a member gone mid-ring, views that differed)
   std::uint64_t codecFallbacks = 0;  // --codec fp16|bf16: snapshots sent raw (beyond the range)
   std::optional<compression::LbgmUnitStats> lbgm;  // --codec lbgm: publishes per unit, by kind
   std::optional<SwimStats> swim;                   // --membership swim
