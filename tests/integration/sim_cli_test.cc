@@ -71,6 +71,12 @@ TEST(SimCli, PrintsJsonAndWritesTheSeriesAndThePlot) {
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   EXPECT_NE(svg.find("consensus distance over bytes"), std::string::npos);
   EXPECT_NE(svg.find("loss over time"), std::string::npos);
+  // The same plot as PNG (the format is the file name's).
+  r = runSim(
+      dir,
+      {"--peers", "16", "--workload", "quadratic", "--until", "50", "--plot", dir.file("sim.png")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(readFile(dir.file("sim.png")).rfind("\x89PNG\r\n", 0), 0U);
 }
 
 // --membership swim: the summary says what SWIM sent and how fast the survivors found the crash.
@@ -129,7 +135,7 @@ TEST(SimCli, BadFlagsAreClearErrorsWithCodeTwo) {
                         Case{{"--join", "2.5@10"}, "--join"},
                         Case{{"--leave", "half"}, "--leave"},
                         Case{{"--codec", "lbgm", "--lbgm-gamma", "0.7"}, "--lbgm-gamma"},
-                        Case{{"--plot", "x.png"}, "SVG"},
+                        Case{{"--plot", "x.gif"}, ".png"},
                         Case{{"--stragglers", "half"}, "SHARE:VALUE"},
                         Case{{"--topology", "exponential", "--peers", "12"}, "power-of-two"},
                         Case{{"--topology", dir.file("missing.txt")}, "missing.txt"}}) {

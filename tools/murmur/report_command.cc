@@ -56,8 +56,8 @@ int reportCommand(const std::vector<std::string>& args) {
   app.add_flag("--json", json, "Print the report as JSON (the same fields as murmur swarm's)");
   app.add_option("--plot",
                  plot,
-                 "Write the plot here (default: RUN_DIR/report.svg for a run directory, none "
-                 "for files)");
+                 "Write the plot here, FILE.svg or FILE.png (default: RUN_DIR/report.svg for a "
+                 "run directory, none for files)");
   app.add_option("--eval-interval",
                  evalInterval,
                  "The peers' --eval-interval: timeline points within it are averaged together")

@@ -134,8 +134,8 @@ bool writeRunPlot(const std::vector<nlohmann::json>& summaries,
                   const std::string& title,
                   const std::string& path) {
   const std::vector<PlotPanel> panels = runPanels(summaries);
-  std::ofstream out(path);
-  out << renderSvg(title, panels);
+  std::ofstream out(path, std::ios::binary);
+  out << renderPlotFile(path, title, panels);
   out.close();
   if (!out) {
     std::fprintf(stderr, "murmur: cannot write %s: %s\n", path.c_str(), std::strerror(errno));

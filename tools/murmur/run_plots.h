@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/common/svg_plot.h"
+#include "tools/common/plot_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +18,8 @@ std::vector<PlotPanel> runPanels(const std::vector<nlohmann::json>& summaries);
 // "murmur run NAME" for a run directory (its last component).
 std::string runPlotTitle(const std::string& runDir);
 
-// Writes the run's plot as SVG to `path`; false (and why on stderr) when it cannot.
+// Writes the run's plot to `path` (PNG for FILE.png, SVG otherwise); false (and why on stderr)
+// when it cannot.
 bool writeRunPlot(const std::vector<nlohmann::json>& summaries,
                   const std::string& title,
                   const std::string& path);

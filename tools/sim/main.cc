@@ -7,6 +7,7 @@
 #include <string>
 
 #include "runtime/error.h"
+#include "tools/common/plot_file.h"
 #include "tools/sim/sim_report.h"
 #include "tools/sim/simulation.h"
 
@@ -228,16 +229,16 @@ int main(int argc, char** argv) {
   std::string csvPath;
   app.add_option("--csv", csvPath, "write the time series as CSV");
   std::string plotPath;
-  app.add_option("--plot", plotPath, "draw consensus distance (and loss) over time and bytes")
+  app.add_option("--plot",
+                 plotPath,
+                 "draw consensus distance (and loss) over time and bytes: FILE.svg or FILE.png")
       ->check(CLI::Validator(
           [](std::string& p) {
-            return p.size() > 4 && p.substr(p.size() - 4) == ".svg"
+            return murmur::tools::isPngPath(p) || (p.size() > 4 && p.substr(p.size() - 4) == ".svg")
                        ? std::string()
-                       : std::string(
-                             "murmur-sim draws SVG (FILE.svg); for PNG convert it, e.g. "
-                             "rsvg-convert from Debian's librsvg2-bin");
+                       : std::string("--plot: name an .svg or a .png file, not '" + p + "'");
           },
-          "FILE.svg"));
+          "FILE.svg|FILE.png"));
   try {
     app.parse(argc, argv);
     if (!stragglers.empty()) {
@@ -347,7 +348,7 @@ int main(int argc, char** argv) {
     ok = writeFile(csvPath, murmur::sim::samplesCsv(result)) && ok;
   }
   if (!plotPath.empty()) {
-    ok = writeFile(plotPath, murmur::sim::resultSvg(o, result)) && ok;
+    ok = writeFile(plotPath, murmur::sim::resultPlot(plotPath, o, result)) && ok;
   }
   return ok ? 0 : kExitFailure;
 }

@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "tools/common/svg_plot.h"
+#include "tools/common/plot_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -107,7 +107,7 @@ std::string samplesCsv(const SimResult& r) {
   return csv.str();
 }
 
-std::string resultSvg(const SimOptions& o, const SimResult& r) {
+std::string resultPlot(const std::string& path, const SimOptions& o, const SimResult& r) {
   tools::PlotSeries overTime{variantName(o), {}, true};
   tools::PlotSeries overBytes{variantName(o), {}, true};
   tools::PlotSeries loss{variantName(o), {}, true};
@@ -134,7 +134,7 @@ std::string resultSvg(const SimOptions& o, const SimResult& r) {
   std::ostringstream title;
   title << "murmur-sim: " << o.peers << " peers, " << o.topology << ", " << o.workload << ", "
         << variantName(o);
-  return tools::renderSvg(title.str(), panels);
+  return tools::renderPlotFile(path, title.str(), panels);
 }
 
 }  // namespace murmur::sim

@@ -1,5 +1,5 @@
-// What murmur-sim prints and writes: the JSON summary, the CSV time series and the SVG plot of a
-// run (consensus distance and loss against time and against bytes sent).
+// What murmur-sim prints and writes: the JSON summary, the CSV time series and the plot (SVG or
+// PNG) of a run (consensus distance and loss against time and against bytes sent).
 #pragma once
 
 #include <string>
@@ -18,7 +18,8 @@ std::string resultJson(const SimOptions& options, const SimResult& result, doubl
 // time,consensus_distance,loss,accuracy,bytes,exchanges: one row per sample.
 std::string samplesCsv(const SimResult& result);
 
-// Two panels over time and bytes (a third for the loss when the workload has one).
-std::string resultSvg(const SimOptions& options, const SimResult& result);
+// Two panels over time and bytes (a third for the loss when the workload has one), as the bytes
+// of `path`'s kind: PNG for FILE.png, SVG otherwise.
+std::string resultPlot(const std::string& path, const SimOptions& options, const SimResult& result);
 
 }  // namespace murmur::sim
