@@ -35,7 +35,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMURMUR_SANITIZE=address,undefined -DMURMUR_WERROR=ON -DMURMUR_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs" --target murmur_runtime_test murmur_momentum_test \
   murmur_gossip_test murmur_sync_test murmur_compression_test murmur_peer_test \
-  murmur_sim_test
+  murmur_sim_test murmur_plot_test
 
 stage "tests: unit (ASan/UBSan)"
 # LibTorch and libzmq are not instrumented: container annotations would mismatch across the
