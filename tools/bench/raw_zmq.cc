@@ -3,10 +3,21 @@
 #include <memory>
 #include <thread>
 
+#include <sys/resource.h>
+
 namespace murmur::bench {
 
 double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double processCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 void sendRetrying(peer::transport::ZmqTransport& t,
@@ -53,11 +64,13 @@ RawResult rawZmq(std::size_t numel, int rounds) {
       }
     });
     auto start = Clock::now();
+    double cpuStart = processCpuSeconds();
     for (int r = 0; r < rounds; ++r) {
       sendRetrying(a, 1, head, {runtime::floatBlob(model)});
       receiveOne(a);
     }
     result.pingPongGbps = 2 * rounds * bytes / secondsSince(start) / 1e9;
+    result.pingPongCpuPerRound = (processCpuSeconds() - cpuStart) / rounds;
     responder.join();
   }
   {

@@ -19,6 +19,10 @@ constexpr int kWarmupRounds = 3;
 
 double secondsSince(Clock::time_point start);
 
+// CPU seconds this process has used so far, all threads, user and kernel (libzmq's I/O threads
+// and the loopback's socket copies included): what a round costs the machine, not just the wait.
+double processCpuSeconds();
+
 // Sends until libzmq takes the message (the peer connects in the background).
 void sendRetrying(peer::transport::ZmqTransport& t,
                   std::uint32_t to,
@@ -31,6 +35,7 @@ runtime::Blob receiveOne(peer::transport::ZmqTransport& t);
 // Ping-pong (the exchange's dependency structure: ACCEPT, then PARAMS) and both directions at once.
 struct RawResult {
   double pingPongGbps = 0;
+  double pingPongCpuPerRound = 0;  // seconds of CPU per ping-pong round, both sides
   double bidirectionalGbps = 0;
 };
 
