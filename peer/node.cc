@@ -636,6 +636,7 @@ PeerSummary Node::run() {
       shard(train, shardIndex, run.shards, shardModeFromName(o.shard), run.seed, o.dirichletAlpha);
   TrainerOptions trainerOptions = o.trainer;
   trainerOptions.seed = runtime::Rng(o.seed).fork("data-order:" + name).next();
+  trainerOptions.totalSteps = o.steps;
   Trainer trainer(*model, myShard, trainerOptions);
 
   MURMUR_LOG(kInfo,
@@ -676,6 +677,7 @@ PeerSummary Node::run() {
     } else {
       std::memcpy(flat.data(), saved->parameters.data(), saved->parameters.size() * sizeof(float));
       firstStep = std::min(saved->step, o.steps);
+      trainer.resumeAt(firstStep);
       MURMUR_LOG(kInfo,
                  "checkpoint",
                  "resumed from step {} (saved {:.0f} s ago); the momentum gap restarts at zero",

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "peer/lr_schedule.h"
 #include "runtime/error.h"
 #include "runtime/rng.h"
 
@@ -14,6 +15,7 @@ struct Trainer::Impl {
   Model& model;
   Dataset train;
   TrainerOptions options;
+  LrScheduleOptions schedule;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   runtime::Rng rng;
   std::vector<std::int64_t> order;
@@ -23,7 +25,11 @@ struct Trainer::Impl {
   torch::Tensor batchLabels;
 
   Impl(Model& m, Dataset data, TrainerOptions opts)
-      : model(m), train(std::move(data)), options(std::move(opts)), rng(options.seed) {}
+      : model(m),
+        train(std::move(data)),
+        options(std::move(opts)),
+        schedule{lrScheduleFromName(options.schedule), options.warmupSteps, options.totalSteps},
+        rng(options.seed) {}
 
   void reshuffle() {
     for (std::size_t i = order.size() - 1; i > 0; --i) {
@@ -103,11 +109,7 @@ double Trainer::computeGradients() {
 void Trainer::applyUpdate() {
   Impl& s = *impl_;
   const TrainerOptions& o = s.options;
-  double scale =
-      o.warmupSteps > 0
-          ? std::min(1.0, static_cast<double>(steps_ + 1) / static_cast<double>(o.warmupSteps))
-          : 1.0;
-  s.setLearningRate(o.lr * scale);
+  s.setLearningRate(o.lr * learningRateScale(s.schedule, firstStep_ + steps_, steps_));
   torch::NoGradGuard noGrad;
   s.optimizer->step();
   ++steps_;

@@ -19,6 +19,8 @@ struct TrainerOptions {
   double momentum = 0.9;               // SGD momentum (0 for plain SGD)
   double weightDecay = 0.0;            // L2 penalty
   std::int64_t warmupSteps = 100;      // linear warm-up from lr/warmupSteps to lr
+  std::string schedule = "constant";   // constant | cosine (to zero at totalSteps)
+  std::int64_t totalSteps = 0;         // the run's steps (the cosine's length)
   std::int64_t batch = 32;             // samples per step
   std::uint64_t seed = 1;              // data order (each peer passes its own)
   std::string loss = "cross-entropy";  // cross-entropy | mse (against one-hot labels)
@@ -47,6 +49,9 @@ class Trainer {
 
   std::int64_t steps() const { return steps_; }
 
+  // A resumed run: `step` steps were taken before this process (the schedule goes on from there).
+  void resumeAt(std::int64_t step) { firstStep_ = step; }
+
   // Epochs of the local shard completed so far (fractional).
   double epochs() const;
 
@@ -54,6 +59,7 @@ class Trainer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::int64_t steps_ = 0;
+  std::int64_t firstStep_ = 0;
 };
 
 // Runs the model on two of the data's samples: throws Error(kInvalidArgument) naming the model,

@@ -37,6 +37,8 @@ SwarmRun runSwarm(const SwarmBenchOptions& o,
                                    std::to_string(o.rate),
                                    "--shard",
                                    o.shard,
+                                   "--lr-schedule",
+                                   o.lrSchedule,
                                    "--eval-interval",
                                    std::to_string(o.evalInterval),
                                    "--no-table",
@@ -91,6 +93,9 @@ void addSwarmBenchOptions(CLI::App& app, SwarmBenchOptions& o) {
   app.add_option("--data", o.data, "Fashion-MNIST directory")->capture_default_str();
   app.add_option("--rate", o.rate, "Gossip rate r of the gossip-on run")->capture_default_str();
   app.add_option("--shard", o.shard, "How the data is split: iid, label-sorted or dirichlet")
+      ->capture_default_str();
+  app.add_option(
+         "--lr-schedule", o.lrSchedule, "Learning rate after the warm-up: constant or cosine")
       ->capture_default_str();
 }
 

@@ -18,8 +18,9 @@ struct SwarmBenchOptions {
   std::string model = "lenet5";
   std::string data = "/usr/share/datasets/fashion-mnist";
   double rate = 1.0;
-  double evalInterval = 0;    // seconds between local test-accuracy points (0: none)
-  std::string shard = "iid";  // iid | label-sorted | dirichlet
+  double evalInterval = 0;              // seconds between local test-accuracy points (0: none)
+  std::string shard = "iid";            // iid | label-sorted | dirichlet
+  std::string lrSchedule = "constant";  // constant | cosine
 };
 
 void addSwarmBenchOptions(CLI::App& app, SwarmBenchOptions& options);

@@ -145,6 +145,11 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
       "--momentum", o.trainer.momentum, "SGD momentum (the optimizer's; independent of A²CiD²)"));
   group(app.add_option("--weight-decay", o.trainer.weightDecay, "L2 weight decay"));
   group(app.add_option("--warmup", o.trainer.warmupSteps, "Steps of linear learning-rate warm-up"));
+  group(app.add_option("--lr-schedule",
+                       o.trainer.schedule,
+                       "After the warm-up: constant (the peak rate throughout) or cosine (decays "
+                       "to zero at the last of --steps)")
+            ->check(CLI::IsMember({"constant", "cosine"})));
   group(app.add_option(
       "--seed", o.seed, "Run seed: initial weights and shards (must match on all peers)"));
   group(app.add_flag("--independent-init",
