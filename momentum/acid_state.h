@@ -94,6 +94,9 @@ class BasicAcidState {
   const AcidParams& params() const { return params_; }
 
  private:
+  // predictAt for one queued exchange, in one pass.
+  void predictOne(const PendingExchange& event, double t, Scalar* out) const;
+
   Scalar* x_;
   std::size_t n_;
   AcidParams params_;

@@ -246,19 +246,29 @@ TEST(AcidState, MixingBackwardsIsANoOpAndHalvesCompose) {
   }
 }
 
+// A model, a partner's snapshot and our own, of n standard-normal floats each.
+struct RandomTriple {
+  std::vector<float> x;
+  std::vector<float> peer;
+  std::vector<float> self;
+};
+
+RandomTriple randomTriple(std::size_t n, std::uint64_t seed) {
+  runtime::Rng rng(seed);
+  RandomTriple out{std::vector<float>(n), std::vector<float>(n), std::vector<float>(n)};
+  for (std::size_t k = 0; k < n; ++k) {
+    out.x[k] = static_cast<float>(rng.normal());
+    out.peer[k] = static_cast<float>(rng.normal());
+    out.self[k] = static_cast<float>(rng.normal());
+  }
+  return out;
+}
+
 // The fused pass is an optimisation only: it must round exactly like mixTo + applyExchange.
 TEST(AcidState, FusedMixAndApplyIsBitIdenticalToTheTwoPasses) {
   for (AcidParams params : {AcidParams{0.3, 1.9}, AcidParams::baseline()}) {
     constexpr std::size_t kN = 257;
-    runtime::Rng rng(11);
-    std::vector<float> x(kN);
-    std::vector<float> peer(kN);
-    std::vector<float> self(kN);
-    for (std::size_t k = 0; k < kN; ++k) {
-      x[k] = static_cast<float>(rng.normal());
-      peer[k] = static_cast<float>(rng.normal());
-      self[k] = static_cast<float>(rng.normal());
-    }
+    auto [x, peer, self] = randomTriple(kN, 11);
     std::vector<float> y = x;
     AcidState fused(x.data(), kN, params);
     AcidState separate(y.data(), kN, params);
@@ -310,6 +320,38 @@ TEST(AcidState, PredictionEqualsApplyingTheQueuedExchanges) {
     }
     applied.mixTo(2.5);
     EXPECT_EQ(out, y);
+  }
+}
+
+// One queued exchange takes a fused pass: it must round exactly like the replay, whether time
+// passed before the exchange, after it, both or neither.
+TEST(AcidState, OneQueuedExchangePredictsExactlyWhatApplyingItGives) {
+  struct Case {
+    double exchangeAt;
+    double snapshotAt;
+  };
+
+  for (AcidParams params : {AcidParams{0.3, 1.9}, AcidParams::baseline()}) {
+    for (Case c :
+         {Case{0.7, 1.9}, Case{0.0, 1.9}, Case{0.7, 0.7}, Case{0.0, 0.0}, Case{0.7, 0.2}}) {
+      constexpr std::size_t kN = 37;
+      auto [x, peer, self] = randomTriple(kN, 5);
+      std::vector<float> y = x;
+      AcidState predicted(x.data(), kN, params);
+      AcidState applied(y.data(), kN, params);
+      // A gap to mix: one exchange applied by both first.
+      predicted.applyExchange(peer.data(), x.data());
+      applied.applyExchange(peer.data(), y.data());
+      std::vector<float> out(kN);
+      std::vector<float> scratch(kN);
+      predicted.predictAt(
+          {{c.exchangeAt, peer.data(), self.data()}}, c.snapshotAt, out.data(), scratch.data());
+      applied.mixTo(c.exchangeAt);
+      applied.applyExchange(peer.data(), self.data());
+      applied.mixTo(c.snapshotAt);
+      EXPECT_EQ(out, y) << "exchange at " << c.exchangeAt << ", snapshot at " << c.snapshotAt
+                        << (params.isBaseline() ? ", baseline" : "");
+    }
   }
 }
 

@@ -191,6 +191,21 @@ int mixCommand(std::size_t numel, int repeats, bool json) {
   std::vector<float> snapshot(numel);
   double snapshotGbps =
       passGbps(3 * n, repeats, [&] { state.snapshotAt(t + 0.5, snapshot.data()); });
+  // The comm thread's snapshot while training, with exchanges queued for the compute thread:
+  // one queued (the common case) is a single pass reading x, d, peer, self and writing the
+  // snapshot; two or more replay on a copy (14 streams for the first, 6 per further one).
+  std::vector<float> gapScratch(numel);
+  using Pending = momentum::AcidState::PendingExchange;
+  const std::vector<Pending> oneQueued = {{t + 0.25, peer.data(), self.data()}};
+  const std::vector<Pending> twoQueued = {{t + 0.25, peer.data(), self.data()},
+                                          {t + 0.25, self.data(), peer.data()}};
+  double predictOneGbps = passGbps(5 * n, repeats, [&] {
+    state.predictAt(oneQueued, t + 0.5, snapshot.data(), gapScratch.data());
+  });
+  double predictTwoSeconds =
+      5 * n / 1e9 / passGbps(5 * n, repeats, [&] {
+        state.predictAt(twoQueued, t + 0.5, snapshot.data(), gapScratch.data());
+      });
   momentum::AcidState baseline(x.data(), numel, momentum::AcidParams::baseline());
   double baselineGbps =
       passGbps(4 * n, repeats, [&] { baseline.applyExchange(peer.data(), self.data()); });
@@ -202,6 +217,8 @@ int mixCommand(std::size_t numel, int repeats, bool json) {
                           {"mix_gbps", mixGbps},
                           {"fused_mix_apply_gbps", fusedGbps},
                           {"snapshot_gbps", snapshotGbps},
+                          {"predicted_snapshot_one_queued_ms", 5 * n / predictOneGbps / 1e6},
+                          {"predicted_snapshot_two_queued_ms", predictTwoSeconds * 1e3},
                           {"baseline_apply_gbps", baselineGbps},
                           {"ratio_to_memcpy", ratio}};
     std::puts(out.dump().c_str());
@@ -213,6 +230,7 @@ int mixCommand(std::size_t numel, int repeats, bool json) {
         "  mix to t (x, d)            %6.2f GB/s   %.2fx memcpy\n"
         "  fused mix + apply (x, d)   %6.2f GB/s   %.2fx memcpy\n"
         "  snapshot (x + p d)         %6.2f GB/s   %.2fx memcpy\n"
+        "  snapshot, 1 exchange queued %5.2f GB/s   %.2fx memcpy (%.2f ms; 2 queued: %.2f ms)\n"
         "  baseline apply (x only)    %6.2f GB/s   %.2fx memcpy\n"
         "  ratio_to_memcpy (worst of mix, apply) %.2f   (target >= 0.5)\n",
         numel,
@@ -226,6 +244,10 @@ int mixCommand(std::size_t numel, int repeats, bool json) {
         fusedGbps / memcpyGbps,
         snapshotGbps,
         snapshotGbps / memcpyGbps,
+        predictOneGbps,
+        predictOneGbps / memcpyGbps,
+        5 * n / predictOneGbps / 1e6,
+        predictTwoSeconds * 1e3,
         baselineGbps,
         baselineGbps / memcpyGbps,
         ratio);
