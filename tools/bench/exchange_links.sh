@@ -9,18 +9,22 @@
 #
 # Usage (root, from the repository root, after building):
 #   tools/bench/exchange_links.sh [--params 10000000] [--rounds 20] [--rates "none 10gbit 2gbit"]
-# "none" is plain loopback. Deletes the namespace it creates.
+#                                 [--training MS]
+# "none" is plain loopback; --training MS measures exchanges while the peers train, a step every
+# MS milliseconds (murmur-bench exchange --training). Deletes the namespace it creates.
 set -euo pipefail
 
 params=10000000
 rounds=20
 rates="none 10gbit 5gbit 2gbit 1gbit"
+mode=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --params) params="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --rates) rates="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --training) mode=(--training "$2"); shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "exchange_links: unknown argument '$1' (--help)" >&2; exit 2 ;;
   esac
 done
@@ -44,7 +48,7 @@ for rate in $rates; do
   fi
   echo "exchange_links: $rate, $params parameters, $rounds rounds..." >&2
   json="$(ip netns exec "$ns" "$bench" exchange --params "$params" --rounds "$rounds" --json \
-    2>/dev/null | tail -1)"
+    "${mode[@]}" 2>/dev/null | tail -1)"
   python3 - "$rate" "$json" <<'EOF'
 import json, sys
 r = json.loads(sys.argv[2])

@@ -10,6 +10,7 @@
 //   codec     encode/decode speed of every codec vs memcpy; LHC aggregation vs decode-sum-encode
 //   lhc       sync-ring bytes with --sync-codec raw vs lhc on sparse updates (bagrec)
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -45,13 +46,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Two real Peers (comm threads, handshake, snapshots, validation, A²CiD² apply) exchanging
-// `rounds` times; both have finished training, so the comm threads apply deltas directly.
+// `rounds` times. After training (stepMs = 0) the comm threads apply deltas directly; otherwise a
+// stand-in compute thread per peer takes an empty gradient step every `stepMs` (a 10 M-parameter
+// model takes tens of ms per step on a CPU core), so exchanges queue for it and comm's
+// snapshots predict them, as while a model trains.
 struct ExchangeResult {
   double gbps = 0;
   double cpuPerRound = 0;  // seconds of CPU per exchange, both peers and all their threads
 };
 
-ExchangeResult peerExchanges(std::size_t numel, int rounds) {
+ExchangeResult peerExchanges(std::size_t numel, int rounds, int stepMs) {
   using namespace peer;
   runtime::SteadyClock clock;
   std::vector<float> xa(numel, 1.0F);
@@ -59,8 +63,16 @@ ExchangeResult peerExchanges(std::size_t numel, int rounds) {
   momentum::AcidParams acid{0.58, 0.58};  // ring-4 constants: the full A²CiD² path with a gap
   SharedModelState sa(xa.data(), numel, acid, clock.now());
   SharedModelState sb(xb.data(), numel, acid, clock.now());
-  sa.stopTraining(clock.now());
-  sb.stopTraining(clock.now());
+  std::atomic<bool> stepping{stepMs > 0};
+  auto compute = [&](SharedModelState& state) {
+    while (stepping.load()) {
+      state.gradientStep(clock.now(), [] {});
+      std::this_thread::sleep_for(std::chrono::milliseconds(stepMs));  // benchmark, not a test
+    }
+    state.stopTraining(clock.now());
+  };
+  std::thread computeA([&] { compute(sa); });
+  std::thread computeB([&] { compute(sb); });
   transport::TransportOptions oa{"tcp://127.0.0.1:*", "bench-a"};
   transport::TransportOptions ob{"tcp://127.0.0.1:*", "bench-b"};
   transport::ZmqTransport ta(oa);
@@ -101,6 +113,9 @@ ExchangeResult peerExchanges(std::size_t numel, int rounds) {
   }
   double seconds = secondsSince(start);
   double cpu = processCpuSeconds() - cpuStart;
+  stepping.store(false);
+  computeA.join();
+  computeB.join();
   a.requestStop();
   b.requestStop();
   threadA.join();
@@ -108,9 +123,10 @@ ExchangeResult peerExchanges(std::size_t numel, int rounds) {
   return {2.0 * rounds * static_cast<double>(numel * sizeof(float)) / seconds / 1e9, cpu / rounds};
 }
 
-int exchangeCommand(std::size_t numel, int rounds, bool json) {
+int exchangeCommand(std::size_t numel, int rounds, int stepMs, bool json) {
+  const bool training = stepMs > 0;
   RawResult raw = rawZmq(numel, rounds);
-  ExchangeResult exchange = peerExchanges(numel, rounds);
+  ExchangeResult exchange = peerExchanges(numel, rounds, stepMs);
   double ratio = exchange.gbps / raw.pingPongGbps;
   // A round cannot take less wall time than its CPU spread over every core: with murmur's
   // CPU per round, this is the best ratio any scheduling of the same work could reach.
@@ -120,6 +136,7 @@ int exchangeCommand(std::size_t numel, int rounds, bool json) {
   const double cpuBoundRatio = rawRound / std::max(rawRound, exchange.cpuPerRound / cores);
   if (json) {
     nlohmann::json out = {{"params", numel},
+                          {"training_step_ms", stepMs},
                           {"exchange_gbps", exchange.gbps},
                           {"raw_zmq_gbps", raw.pingPongGbps},
                           {"raw_zmq_bidirectional_gbps", raw.bidirectionalGbps},
@@ -130,7 +147,7 @@ int exchangeCommand(std::size_t numel, int rounds, bool json) {
     std::puts(out.dump().c_str());
   } else {
     std::printf(
-        "exchange of %zu float32 parameters (%.1f MB each way), %d rounds:\n"
+        "exchange of %zu float32 parameters (%.1f MB each way), %d rounds, %s:\n"
         "  murmur pairwise exchange   %6.2f GB/s\n"
         "  raw ZeroMQ ping-pong       %6.2f GB/s   (same bytes, same order)\n"
         "  raw ZeroMQ both ways       %6.2f GB/s\n"
@@ -140,6 +157,8 @@ int exchangeCommand(std::size_t numel, int rounds, bool json) {
         numel,
         static_cast<double>(numel) * 4 / 1e6,
         rounds,
+        training ? "while training (a step every --training ms applies the queued deltas)"
+                 : "after training (comm applies deltas)",
         exchange.gbps,
         raw.pingPongGbps,
         raw.bidirectionalGbps,
@@ -272,6 +291,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   exchange->add_option("--rounds", rounds, "Exchanges to time")->capture_default_str();
   exchange->add_flag("--json", json, "One JSON object on stdout");
+  int stepMs = 0;
+  exchange
+      ->add_option(
+          "--training",
+          stepMs,
+          "Peers still training: a compute thread per peer takes an empty step every MS "
+          "milliseconds, applying the queued deltas while comm's snapshots predict them "
+          "(a 10 M-parameter model takes tens of ms per step on a CPU core; 0: after training, "
+          "comm applies)")
+      ->capture_default_str();
   CLI::App* mix = app.add_subcommand("mix", "A²CiD² mix and exchange passes vs memcpy");
   int repeats = 10;
   mix->add_option("--params", params, "Model size in float32 parameters")->capture_default_str();
@@ -357,7 +386,7 @@ int main(int argc, char** argv) {
     return murmur::bench::joinCommand(joinSizes, rounds, json);
   }
   if (exchange->parsed()) {
-    return murmur::bench::exchangeCommand(params, rounds, json);
+    return murmur::bench::exchangeCommand(params, rounds, stepMs, json);
   }
   if (mix->parsed()) {
     return murmur::bench::mixCommand(params, repeats, json);
