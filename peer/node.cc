@@ -87,6 +87,7 @@ struct RunSettings {
   std::string fdaTheta = "auto";
   std::string fdaSketch = "5,250";
   std::int64_t fdaRoundSteps = 200;
+  std::int64_t fdaCheckEvery = 1;
   bool gossip = true;
   std::string codec = "raw";
   double lbgmDelta = 0.2;
@@ -101,30 +102,16 @@ struct RunSettings {
 
   // A founder's settings: its own flags.
   static RunSettings of(const NodeOptions& o, std::uint32_t shards) {
-    return RunSettings{o.topology,
-                       o.rate,
-                       o.momentum,
-                       o.seed,
-                       shards,
-                       o.sync,
-                       o.syncPeriod,
-                       o.fdaVariant,
-                       o.fdaTheta,
-                       o.fdaSketch,
-                       o.fdaRoundSteps,
-                       o.gossip,
-                       o.codec,
-                       o.lbgmDelta,
-                       o.lbgmTopk,
-                       o.lbgmGamma,
-                       o.lbgmSign,
-                       o.syncCodec,
-                       o.lhcCapacity};
+    return RunSettings{o.topology,      o.rate,          o.momentum,   o.seed,      shards,
+                       o.sync,          o.syncPeriod,    o.fdaVariant, o.fdaTheta,  o.fdaSketch,
+                       o.fdaRoundSteps, o.fdaCheckEvery, o.gossip,     o.codec,     o.lbgmDelta,
+                       o.lbgmTopk,      o.lbgmGamma,     o.lbgmSign,   o.syncCodec, o.lhcCapacity};
   }
 
   std::string syncSpec() const {
     return fmt::format(
-        "gossip={};sync={};period={};variant={};theta={};sketch={};round={};ring={};capacity={}",
+        "gossip={};sync={};period={};variant={};theta={};sketch={};round={};check={};ring={};"
+        "capacity={}",
         gossip,
         sync,
         syncPeriod,
@@ -132,6 +119,7 @@ struct RunSettings {
         fdaTheta,
         fdaSketch,
         fdaRoundSteps,
+        fdaCheckEvery,
         syncCodec,
         syncCodec == "lhc" ? lhcCapacity : 0.0);  // the capacity matters only to LHC
   }
@@ -168,6 +156,7 @@ struct RunSettings {
                           {"fda_theta", fdaTheta},
                           {"fda_sketch", fdaSketch},
                           {"fda_round_steps", fdaRoundSteps},
+                          {"fda_check_every", fdaCheckEvery},
                           {"codec", codec},
                           {"lbgm_delta", lbgmDelta},
                           {"lbgm_topk", lbgmTopk},
@@ -196,6 +185,7 @@ struct RunSettings {
       fdaTheta = c.value("fda_theta", std::string("auto"));
       fdaSketch = c.value("fda_sketch", std::string("5,250"));
       fdaRoundSteps = c.value("fda_round_steps", std::int64_t{200});
+      fdaCheckEvery = c.value("fda_check_every", std::int64_t{1});
       codec = c.value("codec", std::string("raw"));
       lbgmDelta = c.value("lbgm_delta", 0.2);
       lbgmTopk = c.value("lbgm_topk", 0.0);
@@ -240,6 +230,7 @@ SyncSetup makeSyncSetup(const RunSettings& run, std::size_t numel) {
                  "'");
   setup.options.sketch = sync::SketchShape{depth, width};
   MURMUR_REQUIRE(run.fdaRoundSteps >= 1, "--fda-round-steps must be ≥ 1");
+  MURMUR_REQUIRE(run.fdaCheckEvery >= 1, "--fda-check-every must be ≥ 1");
   std::string error;
   std::optional<sync::FdaThreshold> threshold = sync::FdaThreshold::parse(
       run.fdaTheta, numel, static_cast<std::uint64_t>(run.fdaRoundSteps), &error);
@@ -929,7 +920,9 @@ PeerSummary Node::run() {
     }
     ++stepsSinceSync;
     if (syncMode == SyncMode::kFda) {
-      if (referenceShared && directionShared) {
+      // A check every `fdaCheckEvery` steps of the round (spec §4.1 checkEvery): a pass over the
+      // model and a state to every member each time.
+      if (referenceShared && directionShared && stepsSinceSync % run.fdaCheckEvery == 0) {
         mailbox.postState(
             SyncMailbox::PostedState{syncEpoch,
                                      static_cast<std::uint64_t>(step),

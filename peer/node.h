@@ -79,6 +79,7 @@ struct NodeOptions {
   std::string fdaTheta = "auto";      // Θ, or auto: adaptive, seeded with 3.89e-5·d
   std::string fdaSketch = "5,250";    // D,W of SketchFDA's AMS sketch
   std::int64_t fdaRoundSteps = 200;   // auto: the round length Θ adapts towards
+  std::int64_t fdaCheckEvery = 1;     // steps between FDA's checks (local state, sent to members)
   // How gossip exchanges travel (issue 5): raw, fp16 or bf16 (lossy casts), lossless (shuffle +
   // zstd), or lbgm (look-back scalars on public copies, threshold lbgmDelta). Shared by the swarm.
   std::string codec = "raw";

@@ -72,7 +72,8 @@ TEST(Cli, BadUsageExitsWithCodeTwoAndSaysWhy) {
       dir, {"run", "--peers", "tcp://127.0.0.1:1,tcp://127.0.0.1:2", "--inject-latency", "200"});
   EXPECT_EQ(slowProbes.code, 2);
   EXPECT_NE(slowProbes.err.find("--probe-interval"), std::string::npos) << slowProbes.err;
-  // Compression (issue 5): δ outside (0, 1), unknown codecs, a capacity that is no fraction.
+  // Compression (issue 5): δ outside (0, 1), unknown codecs, a capacity that is no fraction;
+  // training and sync flags out of range.
   const std::string twoPeers = "tcp://127.0.0.1:1,tcp://127.0.0.1:2";
   for (const std::vector<std::string>& bad :
        {std::vector<std::string>{"--codec", "lbgm", "--lbgm-delta", "1.5"},
@@ -81,7 +82,10 @@ TEST(Cli, BadUsageExitsWithCodeTwoAndSaysWhy) {
         std::vector<std::string>{"--codec", "lbgm", "--lbgm-sign", "--lbgm-topk", "0.1"},
         std::vector<std::string>{"--codec", "zip"},
         std::vector<std::string>{"--sync-codec", "lossy"},
-        std::vector<std::string>{"--sync-codec", "lhc", "--lhc-capacity", "0"}}) {
+        std::vector<std::string>{"--sync-codec", "lhc", "--lhc-capacity", "0"},
+        // Training: an unknown schedule, a check cadence of zero steps.
+        std::vector<std::string>{"--lr-schedule", "linear"},
+        std::vector<std::string>{"--sync", "fda", "--fda-check-every", "0"}}) {
     std::vector<std::string> args = {"run", "--peers", twoPeers};
     args.insert(args.end(), bad.begin(), bad.end());
     Result r = runMurmur(dir, args);

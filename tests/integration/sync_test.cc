@@ -216,18 +216,27 @@ TEST(Sync, LosslessRingsSyncTheSameModelsAsRaw) {
   EXPECT_GE(runs["lossless"][0]["sync_digests"].size(), 60U);
 }
 
-// Θ is the knob: ten times the threshold, far fewer syncs.
-TEST(Sync, ARaisedThetaLowersTheNumberOfSyncs) {
+// Θ is the knob: ten times the threshold, far fewer syncs. The raised-Θ run also checks every 4
+// steps instead of every step (--fda-check-every): a quarter of the state messages.
+TEST(Sync, ARaisedThetaLowersTheSyncsAndRarerChecksTheStateBytes) {
   if (!haveFashionMnist()) {
     GTEST_SKIP() << "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)";
   }
-  auto meanSyncs = [](const std::string& theta) {
+
+  struct Run {
+    double syncs = 0;       // per peer
+    double stateBytes = 0;  // all peers
+  };
+
+  auto run = [](const std::string& theta, const std::string& checkEvery) {
     TempDir dir;
     std::vector<nlohmann::json> peers = runSwarm(dir,
                                                  {"--sync",
                                                   "fda",
                                                   "--fda-theta",
                                                   theta,
+                                                  "--fda-check-every",
+                                                  checkEvery,
                                                   "--no-gossip",
                                                   "--steps",
                                                   "800",
@@ -235,17 +244,22 @@ TEST(Sync, ARaisedThetaLowersTheNumberOfSyncs) {
                                                   "mlp",
                                                   "--data",
                                                   fashionMnistDir()});
-    double total = 0;
+    Run out;
     for (const nlohmann::json& s : peers) {
-      total += s["syncs"].get<double>();
+      out.syncs += s["syncs"].get<double>() / static_cast<double>(peers.size());
+      out.stateBytes += s["bytes_sent_by_kind"]["sync_state"].get<double>();
     }
     expectIdenticalSyncedModels(peers);
-    return peers.empty() ? 0.0 : total / static_cast<double>(peers.size());
+    return out;
   };
-  const double low = meanSyncs("1");
-  const double high = meanSyncs("10");
-  EXPECT_GE(low, 10.0) << "Θ = 1 should sync often on this run";
-  EXPECT_LT(high, low / 2) << "Θ = 10: " << high << " syncs per peer, Θ = 1: " << low;
+  const Run low = run("1", "1");
+  const Run high = run("10", "4");
+  EXPECT_GE(low.syncs, 10.0) << "Θ = 1 should sync often on this run";
+  EXPECT_LT(high.syncs, low.syncs / 2)
+      << "Θ = 10: " << high.syncs << " syncs per peer, Θ = 1: " << low.syncs;
+  EXPECT_LT(high.stateBytes, low.stateBytes / 2) << "checks every 4 steps: " << high.stateBytes
+                                                 << " state bytes, every step " << low.stateBytes;
+  EXPECT_GT(high.stateBytes, 0) << "FDA still checks";
 }
 
 // kill -9 of a peer while the others sync after every step (so a sync is always under way): the

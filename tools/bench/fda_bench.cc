@@ -15,6 +15,8 @@ void addFdaBenchOptions(CLI::App& app, FdaBenchOptions& o) {
       ->capture_default_str();
   app.add_option("--fda-theta", o.theta, "Θ of the FDA runs (a number or auto)")
       ->capture_default_str();
+  app.add_option("--fda-check-every", o.checkEvery, "Steps between the FDA runs' checks")
+      ->capture_default_str();
   app.add_option("--methods",
                  o.methods,
                  "Only these runs (every_step, periodic_E, fda_naive, fda_linear, fda_sketch, "
@@ -23,7 +25,8 @@ void addFdaBenchOptions(CLI::App& app, FdaBenchOptions& o) {
 }
 
 int fdaCommand(const FdaBenchOptions& o, bool json) {
-  const std::vector<std::string> fda = {"--sync", "fda", "--fda-theta", o.theta};
+  const std::vector<std::string> fda = {
+      "--sync", "fda", "--fda-theta", o.theta, "--fda-check-every", std::to_string(o.checkEvery)};
   auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;

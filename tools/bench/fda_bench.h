@@ -16,6 +16,7 @@ struct FdaBenchOptions {
   double target = 0.85;  // mean local test accuracy to reach
   std::vector<std::int64_t> periods = {10, 50, 200};
   std::string theta = "auto";        // --fda-theta of the FDA runs
+  std::int64_t checkEvery = 1;       // --fda-check-every of the FDA runs
   std::vector<std::string> methods;  // only these runs (empty: all)
 };
 

@@ -93,6 +93,10 @@ void addTrainingOptions(CLI::App& app, TrainingFlags& flags) {
   group(app.add_option("--fda-round-steps",
                        o.fdaRoundSteps,
                        "--fda-theta auto: the round length (steps) Θ adapts towards"));
+  group(app.add_option("--fda-check-every",
+                       o.fdaCheckEvery,
+                       "Steps between FDA's checks: each is a pass over the model and a state "
+                       "sent to every member (larger: fewer bytes and passes, later triggers)"));
   group(app.add_option("--codec",
                        o.codec,
                        "How gossip exchanges travel: raw; fp16 or bf16 (half the bytes, lossy: "
@@ -210,6 +214,7 @@ void finishTrainingOptions(TrainingFlags& flags) {
   MURMUR_REQUIRE(o.threads >= 1, "--threads must be ≥ 1, got ", o.threads);
   MURMUR_REQUIRE(o.syncPeriod >= 1, "--sync-period must be ≥ 1, got ", o.syncPeriod);
   MURMUR_REQUIRE(o.fdaRoundSteps >= 1, "--fda-round-steps must be ≥ 1, got ", o.fdaRoundSteps);
+  MURMUR_REQUIRE(o.fdaCheckEvery >= 1, "--fda-check-every must be ≥ 1, got ", o.fdaCheckEvery);
   MURMUR_REQUIRE(o.fdaTheta == "auto" || std::strtod(o.fdaTheta.c_str(), nullptr) > 0,
                  "--fda-theta must be a positive number or auto, got '",
                  o.fdaTheta,
