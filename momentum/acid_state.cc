@@ -217,19 +217,14 @@ void BasicAcidState<Scalar>::predictOne(const PendingExchange& event,
   const Scalar* __restrict x = x_;
   const Scalar* __restrict peer = event.peer;
   const Scalar* __restrict self = event.self;
-  if (gap_.empty()) {
-    for (std::size_t i = 0; i < n_; ++i) {
-      out[i] = x[i] + half * (peer[i] - self[i]);
-    }
-    return;
-  }
   const Scalar* __restrict d = gap_.data();
   const double at = std::max(time_, event.time);
   const MixFactors<Scalar> before = mixFactors<Scalar>(params_.eta, at - time_);
-  const bool mixAfter = t > at;
+  // The baseline never mixes (d ≡ 0).
+  const bool mixBefore = !gap_.empty() && !(before.p == Scalar{0} && before.decay == Scalar{1});
+  const bool mixAfter = !gap_.empty() && t > at;
   const Scalar after = mixAfter ? mixFactors<Scalar>(params_.eta, t - at).p : Scalar{0};
   const auto gapWeight = static_cast<Scalar>(params_.alphaTilde - 0.5);
-  const bool mixBefore = !(before.p == Scalar{0} && before.decay == Scalar{1});
   // Four loops rather than branches inside one, so that each vectorises.
   if (!mixBefore && !mixAfter) {
     for (std::size_t i = 0; i < n_; ++i) {

@@ -63,7 +63,7 @@ ExchangeResult peerExchanges(std::size_t numel, int rounds, int stepMs) {
   momentum::AcidParams acid{0.58, 0.58};  // ring-4 constants: the full A²CiD² path with a gap
   SharedModelState sa(xa.data(), numel, acid, clock.now());
   SharedModelState sb(xb.data(), numel, acid, clock.now());
-  std::atomic<bool> stepping{stepMs > 0};
+  std::atomic<bool> stepping{true};
   auto compute = [&](SharedModelState& state) {
     while (stepping.load()) {
       state.gradientStep(clock.now(), [] {});
@@ -71,8 +71,15 @@ ExchangeResult peerExchanges(std::size_t numel, int rounds, int stepMs) {
     }
     state.stopTraining(clock.now());
   };
-  std::thread computeA([&] { compute(sa); });
-  std::thread computeB([&] { compute(sb); });
+  std::thread computeA;
+  std::thread computeB;
+  if (stepMs > 0) {
+    computeA = std::thread([&] { compute(sa); });
+    computeB = std::thread([&] { compute(sb); });
+  } else {
+    sa.stopTraining(clock.now());
+    sb.stopTraining(clock.now());
+  }
   transport::TransportOptions oa{"tcp://127.0.0.1:*", "bench-a"};
   transport::TransportOptions ob{"tcp://127.0.0.1:*", "bench-b"};
   transport::ZmqTransport ta(oa);
@@ -114,8 +121,10 @@ ExchangeResult peerExchanges(std::size_t numel, int rounds, int stepMs) {
   double seconds = secondsSince(start);
   double cpu = processCpuSeconds() - cpuStart;
   stepping.store(false);
-  computeA.join();
-  computeB.join();
+  if (stepMs > 0) {
+    computeA.join();
+    computeB.join();
+  }
   a.requestStop();
   b.requestStop();
   threadA.join();
@@ -172,16 +181,23 @@ int exchangeCommand(std::size_t numel, int rounds, int stepMs, bool json) {
   return 0;
 }
 
-// Bandwidth (bytes read + written per second) of a pass, best of `repeats`.
+// The shortest of `repeats` runs of a pass, in seconds.
 template <typename Fn>
-double passGbps(double bytesTouched, int repeats, Fn&& pass) {
+double bestSeconds(int repeats, Fn&& pass) {
   double best = 0;
   for (int r = 0; r < repeats; ++r) {
     auto start = Clock::now();
     pass();
-    best = std::max(best, bytesTouched / secondsSince(start) / 1e9);
+    const double seconds = secondsSince(start);
+    best = r == 0 ? seconds : std::min(best, seconds);
   }
   return best;
+}
+
+// Bandwidth (bytes read + written per second) of a pass, best of `repeats`.
+template <typename Fn>
+double passGbps(double bytesTouched, int repeats, Fn&& pass) {
+  return bytesTouched / bestSeconds(repeats, pass) / 1e9;
 }
 
 int mixCommand(std::size_t numel, int repeats, bool json) {
@@ -221,10 +237,8 @@ int mixCommand(std::size_t numel, int repeats, bool json) {
   double predictOneGbps = passGbps(5 * n, repeats, [&] {
     state.predictAt(oneQueued, t + 0.5, snapshot.data(), gapScratch.data());
   });
-  double predictTwoSeconds =
-      5 * n / 1e9 / passGbps(5 * n, repeats, [&] {
-        state.predictAt(twoQueued, t + 0.5, snapshot.data(), gapScratch.data());
-      });
+  double predictTwoSeconds = bestSeconds(
+      repeats, [&] { state.predictAt(twoQueued, t + 0.5, snapshot.data(), gapScratch.data()); });
   momentum::AcidState baseline(x.data(), numel, momentum::AcidParams::baseline());
   double baselineGbps =
       passGbps(4 * n, repeats, [&] { baseline.applyExchange(peer.data(), self.data()); });
